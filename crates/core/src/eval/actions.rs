@@ -1,0 +1,253 @@
+//! Turns the deciding outcome into actions and a localized message.
+
+use chrono::Duration;
+
+use crate::compiled::{CompiledPolicy, Rule};
+use crate::decision::{Action, Decision, LineSelection, Message};
+use crate::eval::{Context, EvalOptions};
+use crate::money::{Amount, Money};
+use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+
+/// Shopify's limit on `orderCancel(staffNote:)`.
+/// https://shopify.dev/docs/api/admin-graphql/2026-04/mutations/orderCancel
+pub const STAFF_NOTE_LIMIT: usize = 255;
+
+pub(super) fn decide(
+    policy: &CompiledPolicy,
+    rule: Option<&Rule>,
+    outcome: &Outcome,
+    selected_lines: Option<Vec<usize>>,
+    ctx: &Context,
+    options: &EvalOptions,
+) -> Decision {
+    let mut notes = Vec::new();
+    let mut actions = Vec::new();
+    let rule_id = rule.map(|r| r.id.clone());
+    let order = &ctx.facts.order;
+
+    let mut refund = outcome.refund.unwrap_or(RefundMethod::Original);
+    if refund == RefundMethod::StoreCredit && order.b2b {
+        // Shopify rejects store credit on B2B orders (STORE_CREDIT_REFUND_B2B_NOT_SUPPORTED);
+        // the documented fallback is the original payment method.
+        // https://shopify.dev/docs/api/admin-graphql/2026-04/enums/OrderCancelUserErrorCode
+        refund = RefundMethod::Original;
+        notes.push(
+            "store credit refunds are not supported on B2B orders: refunding to the original payment method"
+                .to_string(),
+        );
+    }
+    let reason = outcome.reason.unwrap_or(match outcome.kind {
+        OutcomeKind::CancelLines => CancelReason::Inventory,
+        _ if ctx.request_source() == "customer" => CancelReason::Customer,
+        _ => CancelReason::Other,
+    });
+    let staff_note = outcome
+        .staff_note
+        .as_ref()
+        .map(|template| render_staff_note(template, rule_id.as_deref(), reason, ctx, &mut notes));
+
+    match outcome.kind {
+        OutcomeKind::Cancel | OutcomeKind::Allow => {
+            let fee = outcome
+                .fee
+                .as_ref()
+                .and_then(|fee| fee_amount(fee, ctx, refund, &mut notes));
+            match fee {
+                Some((fee, remaining)) => {
+                    actions.push(Action::CancelOrder {
+                        reason,
+                        refund: RefundMethod::None,
+                        restock: outcome.restock,
+                        notify_customer: outcome.notify,
+                        staff_note,
+                    });
+                    actions.push(Action::RefundPartial {
+                        amount: remaining,
+                        fee,
+                        method: refund,
+                    });
+                }
+                None => actions.push(Action::CancelOrder {
+                    reason,
+                    refund,
+                    restock: outcome.restock,
+                    notify_customer: outcome.notify,
+                    staff_note,
+                }),
+            }
+        }
+        OutcomeKind::CancelLines => {
+            let lines = selected_lines
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| order.line_items.get(i))
+                .map(|line| LineSelection {
+                    id: line.id.clone(),
+                    quantity: line.quantity,
+                })
+                .collect();
+            actions.push(Action::CancelLines {
+                lines,
+                reason,
+                refund,
+                restock: outcome.restock,
+                notify_customer: outcome.notify,
+            });
+        }
+        OutcomeKind::Review => {
+            if let Some(reason) = &outcome.hold_reason {
+                actions.push(Action::HoldFulfillment {
+                    reason: reason.clone(),
+                    release_at: None,
+                });
+            }
+            actions.push(Action::RequestReview);
+        }
+        OutcomeKind::Hold => {
+            let release_at = outcome
+                .hold_minutes
+                .and_then(|m| Some(ctx.placed_at()? + Duration::minutes(i64::from(m))));
+            actions.push(Action::HoldFulfillment {
+                reason: outcome
+                    .hold_reason
+                    .clone()
+                    .unwrap_or_else(|| "OTHER".to_string()),
+                release_at,
+            });
+            match release_at {
+                Some(at) if at > ctx.now => actions.push(Action::Reevaluate { at }),
+                Some(_) => {}
+                None => notes.push(
+                    "the hold has no end: the placement time or the hold length is unknown"
+                        .to_string(),
+                ),
+            }
+        }
+        OutcomeKind::Deny => {}
+    }
+    if !outcome.tags.is_empty() {
+        actions.push(Action::AddTags {
+            tags: outcome.tags.clone(),
+        });
+    }
+
+    let message = outcome
+        .message
+        .as_ref()
+        .and_then(|key| localize(policy, key, ctx, options, &mut notes));
+
+    Decision {
+        outcome: outcome.kind,
+        rule: rule_id,
+        actions,
+        message,
+        notes,
+        trace: None,
+    }
+}
+
+/// The fee kept and the amount refunded, or `None` when no fee applies.
+fn fee_amount(
+    fee: &Fee,
+    ctx: &Context,
+    refund: RefundMethod,
+    notes: &mut Vec<String>,
+) -> Option<(Money, Money)> {
+    let order = &ctx.facts.order;
+    if refund == RefundMethod::None {
+        return None;
+    }
+    if order.display_financial_status.as_deref() == Some("AUTHORIZED") {
+        notes.push(
+            "no cancellation fee: the payment is only authorized, and cancelling voids it"
+                .to_string(),
+        );
+        return None;
+    }
+    let Some(total) = order.total_price.as_ref() else {
+        notes.push("no cancellation fee: the order total is unknown".to_string());
+        return None;
+    };
+    let currency = total.currency_code.as_str();
+    let fee_value = match fee {
+        Fee::Percent(p) => total.amount.percent(*p, currency),
+        Fee::Fixed(text) => match Amount::parse(text) {
+            Ok(a) => a.round_to_currency(currency),
+            Err(_) => return None,
+        },
+    };
+    let fee_value = fee_value.min(total.amount).max(Amount::ZERO);
+    let money = |amount| Money {
+        amount,
+        currency_code: currency.to_string(),
+    };
+    Some((
+        money(fee_value),
+        money(total.amount.saturating_sub(fee_value)),
+    ))
+}
+
+fn render_staff_note(
+    template: &str,
+    rule: Option<&str>,
+    reason: CancelReason,
+    ctx: &Context,
+    notes: &mut Vec<String>,
+) -> String {
+    let order = &ctx.facts.order;
+    let rendered = template
+        .replace("{rule}", rule.unwrap_or("default"))
+        .replace("{order}", &order.id)
+        .replace("{reason}", reason.name())
+        .replace("{risk_level}", order.risk.highest_level())
+        .replace(
+            "{request_reason}",
+            ctx.facts.request.reason.as_deref().unwrap_or("none"),
+        );
+    if rendered.chars().count() > STAFF_NOTE_LIMIT {
+        notes.push(format!(
+            "staff note cut to Shopify's {STAFF_NOTE_LIMIT} characters"
+        ));
+        rendered.chars().take(STAFF_NOTE_LIMIT).collect()
+    } else {
+        rendered
+    }
+}
+
+/// The message in the request's locale, its language, the option's locale, or the default.
+fn localize(
+    policy: &CompiledPolicy,
+    key: &str,
+    ctx: &Context,
+    options: &EvalOptions,
+    notes: &mut Vec<String>,
+) -> Option<Message> {
+    let mut candidates: Vec<String> = Vec::new();
+    for locale in [
+        ctx.facts.request.locale.as_deref(),
+        options.locale.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let locale = locale.replace('_', "-");
+        candidates.push(locale.clone());
+        if let Some((language, _)) = locale.split_once('-') {
+            candidates.push(language.to_string());
+        }
+        candidates.push(locale.to_lowercase());
+    }
+    candidates.push(policy.default_locale.clone());
+    let found = candidates.iter().find_map(|locale| {
+        let text = policy.messages.get(locale)?.get(key)?;
+        Some(Message {
+            key: key.to_string(),
+            locale: locale.clone(),
+            text: text.clone(),
+        })
+    });
+    if found.is_none() {
+        notes.push(format!("message `{key}` has no text in any locale"));
+    }
+    found
+}

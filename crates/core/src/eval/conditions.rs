@@ -1,0 +1,472 @@
+//! Three-valued evaluation of conditions: a fact the order lacks makes a test unknown, and a
+//! rule decides only when all its conditions are known to hold.
+
+use chrono::{Datelike, Duration, NaiveDateTime, Timelike};
+
+use crate::catalog::{Fact, RISK_LEVEL};
+use crate::compiled::{Condition, Quantifier, Test};
+use crate::eval::Context;
+use crate::facts::LineFacts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+impl Tri {
+    fn from_bool(b: bool) -> Tri {
+        if b { Tri::True } else { Tri::False }
+    }
+
+    fn not(self) -> Tri {
+        match self {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+}
+
+/// A fact's value for one order (or line).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Num(f64),
+    Bool(bool),
+    Text(String),
+    Set(Vec<String>),
+    /// Minutes after midnight.
+    Time(u16),
+    /// Placement and now, shop-local.
+    Moments {
+        placed: NaiveDateTime,
+        now: NaiveDateTime,
+    },
+    Missing,
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Num(n) => write!(f, "{}", format_number(*n)),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(t) => write!(f, "`{t}`"),
+            Value::Set(items) => write!(f, "[{}]", items.join(", ")),
+            Value::Time(m) => write!(f, "{:02}:{:02}", m / 60, m % 60),
+            Value::Moments { placed, now } => write!(
+                f,
+                "placed {} , now {}",
+                placed.format("%a %Y-%m-%d %H:%M"),
+                now.format("%a %Y-%m-%d %H:%M")
+            ),
+            Value::Missing => write!(f, "missing"),
+        }
+    }
+}
+
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Evaluates a conjunction, returning the index of the first condition that is not true.
+pub fn eval_all(
+    conds: &[Condition],
+    ctx: &Context,
+    line: Option<&LineFacts>,
+) -> (Tri, Option<usize>) {
+    let mut result = Tri::True;
+    let mut first_not_true = None;
+    for (index, cond) in conds.iter().enumerate() {
+        match eval(cond, ctx, line) {
+            Tri::True => {}
+            Tri::False => return (Tri::False, Some(index)),
+            Tri::Unknown => {
+                result = Tri::Unknown;
+                first_not_true.get_or_insert(index);
+            }
+        }
+    }
+    (result, first_not_true)
+}
+
+pub fn eval(cond: &Condition, ctx: &Context, line: Option<&LineFacts>) -> Tri {
+    match cond {
+        Condition::All(list) => eval_all(list, ctx, line).0,
+        Condition::Any(list) => {
+            let mut result = Tri::False;
+            for c in list {
+                match eval(c, ctx, line) {
+                    Tri::True => return Tri::True,
+                    Tri::Unknown => result = Tri::Unknown,
+                    Tri::False => {}
+                }
+            }
+            result
+        }
+        Condition::Not(inner) => eval(inner, ctx, line).not(),
+        Condition::Fact(fact, test) => apply(*fact, test, &value_of(*fact, ctx, line)),
+        Condition::Lines(quantifier, conds) => eval_lines(quantifier, conds, ctx),
+    }
+}
+
+fn eval_lines(quantifier: &Quantifier, conds: &[Condition], ctx: &Context) -> Tri {
+    let lines = &ctx.facts.order.line_items;
+    let results = lines.iter().map(|l| eval_all(conds, ctx, Some(l)).0);
+    match quantifier {
+        Quantifier::Any => any(results),
+        Quantifier::None => any(results).not(),
+        Quantifier::All => {
+            let mut result = Tri::True;
+            for r in results {
+                match r {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown => result = Tri::Unknown,
+                    Tri::True => {}
+                }
+            }
+            result
+        }
+        Quantifier::Count(test) => {
+            let count = results.filter(|r| *r == Tri::True).count();
+            apply(Fact::LineCount, test, &Value::Num(count as f64))
+        }
+    }
+}
+
+fn any(results: impl Iterator<Item = Tri>) -> Tri {
+    let mut result = Tri::False;
+    for r in results {
+        match r {
+            Tri::True => return Tri::True,
+            Tri::Unknown => result = Tri::Unknown,
+            Tri::False => {}
+        }
+    }
+    result
+}
+
+fn lower(items: &[String]) -> Vec<String> {
+    items.iter().map(|t| t.to_lowercase()).collect()
+}
+
+fn opt_text(text: &Option<String>) -> Value {
+    text.as_ref()
+        .map_or(Value::Missing, |t| Value::Text(t.clone()))
+}
+
+/// Reads one fact.
+pub fn value_of(fact: Fact, ctx: &Context, line: Option<&LineFacts>) -> Value {
+    let order = &ctx.facts.order;
+    let customer = order.customer.as_ref();
+    match fact {
+        Fact::MinutesSincePlaced => ctx
+            .minutes_since_placed()
+            .map_or(Value::Missing, |m| Value::Num(m as f64)),
+        Fact::BusinessDaysSincePlaced => match (ctx.placed_local, ctx.now_local) {
+            (Some(placed), Some(now)) => Value::Num(business_days_between(placed, now) as f64),
+            _ => Value::Missing,
+        },
+        Fact::LocalTime => ctx.now_local.map_or(Value::Missing, |now| {
+            Value::Time((now.hour() * 60 + now.minute()) as u16)
+        }),
+        Fact::LocalWeekday => ctx.now_local.map_or(Value::Missing, |now| {
+            Value::Text(weekday_name(now.weekday().num_days_from_monday()).to_string())
+        }),
+        Fact::BeforeCutoff => match (ctx.placed_local, ctx.now_local) {
+            (Some(placed), Some(now)) => Value::Moments { placed, now },
+            _ => Value::Missing,
+        },
+        Fact::FulfillmentStatus => opt_text(&order.display_fulfillment_status),
+        Fact::FulfillmentOrderStatus => Value::Set(
+            order
+                .fulfillment_orders
+                .iter()
+                .map(|f| f.status.clone())
+                .collect(),
+        ),
+        Fact::FulfillmentRequestStatus => Value::Set(
+            order
+                .fulfillment_orders
+                .iter()
+                .map(|f| f.request_status.clone())
+                .collect(),
+        ),
+        Fact::FinancialStatus => opt_text(&order.display_financial_status),
+        Fact::TotalPrice => order
+            .total_price
+            .as_ref()
+            .map_or(Value::Missing, |m| Value::Num(m.amount.as_f64())),
+        Fact::Currency => order
+            .total_price
+            .as_ref()
+            .map_or(Value::Missing, |m| Value::Text(m.currency_code.clone())),
+        Fact::SalesChannel => opt_text(&order.source_name),
+        Fact::OrderTags => Value::Set(lower(&order.tags)),
+        Fact::TestOrder => Value::Bool(order.test),
+        Fact::B2b => Value::Bool(order.b2b),
+        Fact::ShippingCountry => opt_text(&order.shipping_country),
+        Fact::ShippingMethod => opt_text(&order.shipping_method),
+        Fact::LocalPickup => Value::Bool(order.local_pickup),
+        Fact::DiscountCodes => Value::Set(lower(&order.discount_codes)),
+        Fact::LineCount => Value::Num(order.line_items.len() as f64),
+        Fact::Cancelled => Value::Bool(order.cancelled),
+        Fact::RiskLevel => Value::Text(order.risk.highest_level().to_string()),
+        Fact::RiskRecommendation => Value::Text(
+            order
+                .risk
+                .recommendation
+                .clone()
+                .unwrap_or_else(|| "NONE".to_string()),
+        ),
+        Fact::RiskThirdParty => Value::Bool(order.risk.assessments.iter().any(|a| a.third_party)),
+        Fact::CustomerTags => Value::Set(customer.map(|c| lower(&c.tags)).unwrap_or_default()),
+        Fact::CustomerOrders => {
+            customer.map_or(Value::Missing, |c| Value::Num(c.number_of_orders as f64))
+        }
+        Fact::CustomerCancellations30d => cancellations_within(ctx, 30),
+        Fact::CustomerCancellations90d => cancellations_within(ctx, 90),
+        Fact::CustomerCancellations365d => cancellations_within(ctx, 365),
+        Fact::RequestSource => Value::Text(ctx.request_source().to_string()),
+        Fact::RequestReason => opt_text(&ctx.facts.request.reason),
+        Fact::RequestLocale => opt_text(&ctx.facts.request.locale),
+        Fact::ProductTags
+        | Fact::ProductType
+        | Fact::Vendor
+        | Fact::Sku
+        | Fact::Collections
+        | Fact::GiftCard
+        | Fact::RequiresShipping
+        | Fact::SellingPlan
+        | Fact::InventoryAvailable
+        | Fact::Oversold
+        | Fact::Quantity => line.map_or(Value::Missing, |l| line_value(fact, l)),
+    }
+}
+
+fn line_value(fact: Fact, line: &LineFacts) -> Value {
+    match fact {
+        Fact::ProductTags => Value::Set(lower(&line.product_tags)),
+        Fact::ProductType => opt_text(&line.product_type),
+        Fact::Vendor => opt_text(&line.vendor),
+        Fact::Sku => opt_text(&line.sku),
+        Fact::Collections => Value::Set(line.collection_ids.clone()),
+        Fact::GiftCard => Value::Bool(line.gift_card),
+        Fact::RequiresShipping => Value::Bool(line.requires_shipping),
+        Fact::SellingPlan => Value::Text(
+            line.selling_plan
+                .clone()
+                .unwrap_or_else(|| "none".to_string()),
+        ),
+        Fact::InventoryAvailable => line
+            .inventory_quantity
+            .map_or(Value::Missing, |q| Value::Num(q as f64)),
+        Fact::Oversold => Value::Bool(line.oversold()),
+        Fact::Quantity => Value::Num(line.quantity as f64),
+        _ => Value::Missing,
+    }
+}
+
+fn cancellations_within(ctx: &Context, days: i64) -> Value {
+    let Some(customer) = ctx.facts.order.customer.as_ref() else {
+        return Value::Num(0.0);
+    };
+    let since = ctx.now - Duration::days(days);
+    let count = customer
+        .cancelled_order_dates
+        .iter()
+        .filter(|at| **at > since && **at <= ctx.now)
+        .count();
+    Value::Num(count as f64)
+}
+
+pub fn weekday_name(index_from_monday: u32) -> &'static str {
+    crate::catalog::WEEKDAYS
+        .get(index_from_monday as usize)
+        .copied()
+        .unwrap_or("mon")
+}
+
+/// Weekdays (Monday to Friday) after the day of placement, up to and including today.
+pub fn business_days_between(placed: NaiveDateTime, now: NaiveDateTime) -> i64 {
+    let start = placed.date();
+    let end = now.date();
+    let days = (end - start).num_days();
+    if days <= 0 {
+        return 0;
+    }
+    let full_weeks = days / 7;
+    let mut count = full_weeks * 5;
+    let start_weekday = i64::from(start.weekday().num_days_from_monday());
+    for offset in 1..=(days % 7) {
+        if (start_weekday + offset) % 7 < 5 {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// The first cut-off (a weekday in `days` at `at` minutes) strictly after `placed`.
+pub fn next_cutoff(placed: NaiveDateTime, at: u16, days: u8) -> Option<NaiveDateTime> {
+    if days & 0x7f == 0 {
+        return None;
+    }
+    let cutoff_time = chrono::NaiveTime::from_hms_opt(u32::from(at / 60), u32::from(at % 60), 0)?;
+    (0..8).find_map(|offset| {
+        let date = placed.date().checked_add_signed(Duration::days(offset))?;
+        let weekday = date.weekday().num_days_from_monday();
+        let candidate = date.and_time(cutoff_time);
+        (days & (1 << weekday) != 0 && candidate > placed).then_some(candidate)
+    })
+}
+
+fn rank(level: &str) -> Option<usize> {
+    RISK_LEVEL.iter().position(|l| *l == level)
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+/// Applies a test to a value; a missing value makes any test unknown.
+pub fn apply(fact: Fact, test: &Test, value: &Value) -> Tri {
+    let ci = fact.case_insensitive();
+    let eq = |a: &str, b: &str| {
+        if ci {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
+    match (test, value) {
+        (_, Value::Missing) => Tri::Unknown,
+        (Test::Is(expected), Value::Bool(b)) => Tri::from_bool(b == expected),
+        (Test::Eq(n), Value::Num(v)) => Tri::from_bool(v == n),
+        (Test::Ne(n), Value::Num(v)) => Tri::from_bool(v != n),
+        (Test::Lt(n), Value::Num(v)) => Tri::from_bool(v < n),
+        (Test::Le(n), Value::Num(v)) => Tri::from_bool(v <= n),
+        (Test::Gt(n), Value::Num(v)) => Tri::from_bool(v > n),
+        (Test::Ge(n), Value::Num(v)) => Tri::from_bool(v >= n),
+        (Test::In(list), Value::Text(t)) => Tri::from_bool(list.iter().any(|x| eq(x, t))),
+        (Test::NotIn(list), Value::Text(t)) => Tri::from_bool(!list.iter().any(|x| eq(x, t))),
+        (Test::Prefix(list), Value::Text(t)) => {
+            Tri::from_bool(list.iter().any(|p| t.starts_with(p.as_str())))
+        }
+        (Test::Matches(pattern), Value::Text(t)) => Tri::from_bool(glob(pattern, t)),
+        (Test::AtLeast(level), Value::Text(t)) => match (rank(t), rank(level)) {
+            (Some(a), Some(b)) => Tri::from_bool(a >= b),
+            _ => Tri::Unknown,
+        },
+        (Test::AtMost(level), Value::Text(t)) => match (rank(t), rank(level)) {
+            (Some(a), Some(b)) => Tri::from_bool(a <= b),
+            _ => Tri::Unknown,
+        },
+        (Test::AnyOf(list), Value::Set(set)) => {
+            Tri::from_bool(list.iter().any(|x| set.iter().any(|s| eq(x, s))))
+        }
+        (Test::AllOf(list), Value::Set(set)) => {
+            Tri::from_bool(list.iter().all(|x| set.iter().any(|s| eq(x, s))))
+        }
+        (Test::NoneOf(list), Value::Set(set)) => {
+            Tri::from_bool(!list.iter().any(|x| set.iter().any(|s| eq(x, s))))
+        }
+        (Test::AllIn(list), Value::Set(set)) => {
+            Tri::from_bool(set.iter().all(|s| list.iter().any(|x| eq(x, s))))
+        }
+        (Test::Before(limit), Value::Time(m)) => Tri::from_bool(m < limit),
+        (Test::After(limit), Value::Time(m)) => Tri::from_bool(m >= limit),
+        (Test::Cutoff { at, days }, Value::Moments { placed, now }) => {
+            match next_cutoff(*placed, *at, *days) {
+                Some(cutoff) => Tri::from_bool(now < &cutoff),
+                None => Tri::False,
+            }
+        }
+        // A test that does not fit the value's type (only reachable with a hand-edited
+        // compiled policy): unknown, never a match.
+        _ => Tri::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn glob_matches_stars_and_question_marks() {
+        assert!(glob("PERS-*", "PERS-001"));
+        assert!(glob("A?C", "ABC"));
+        assert!(glob("*", ""));
+        assert!(!glob("PERS-*", "STD-1"));
+        assert!(glob("*-X*", "a-b-Xy"));
+    }
+
+    #[test]
+    fn business_days_skip_weekends() {
+        // 2026-11-20 is a Friday.
+        assert_eq!(
+            business_days_between(at(2026, 11, 20, 9, 0), at(2026, 11, 23, 9, 0)),
+            1
+        );
+        assert_eq!(
+            business_days_between(at(2026, 11, 20, 9, 0), at(2026, 11, 20, 18, 0)),
+            0
+        );
+        assert_eq!(
+            business_days_between(at(2026, 11, 16, 9, 0), at(2026, 11, 30, 9, 0)),
+            10
+        );
+    }
+
+    #[test]
+    fn next_cutoff_moves_past_weekends() {
+        let weekdays = 0b0001_1111;
+        // Friday 15:00 → Monday 14:00.
+        assert_eq!(
+            next_cutoff(at(2026, 11, 20, 15, 0), 14 * 60, weekdays),
+            Some(at(2026, 11, 23, 14, 0))
+        );
+        // Tuesday 09:00 → same day.
+        assert_eq!(
+            next_cutoff(at(2026, 11, 24, 9, 0), 14 * 60, weekdays),
+            Some(at(2026, 11, 24, 14, 0))
+        );
+        assert_eq!(next_cutoff(at(2026, 11, 24, 9, 0), 14 * 60, 0), None);
+    }
+}

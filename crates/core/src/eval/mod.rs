@@ -1,0 +1,186 @@
+//! The evaluator: pure, total and deterministic. The first rule whose trigger and conditions
+//! hold decides; when none does, the policy's default outcome decides.
+
+mod actions;
+pub mod conditions;
+pub mod describe;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+
+use crate::compiled::{CompiledPolicy, Rule, Trigger};
+use crate::decision::{Decision, TraceResult, TraceStep};
+use crate::facts::Facts;
+use conditions::{Tri, eval_all};
+
+/// What to include besides the decision.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// Record each rule tried and the first condition that failed.
+    pub trace: bool,
+    /// Locale for the message when the request carries none.
+    pub locale: Option<String>,
+}
+
+/// Everything the conditions read.
+pub struct Context<'a> {
+    pub facts: &'a Facts,
+    pub now: DateTime<Utc>,
+    pub trigger: Trigger,
+    pub now_local: Option<NaiveDateTime>,
+    pub placed_local: Option<NaiveDateTime>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(facts: &'a Facts, now: DateTime<Utc>, trigger: Trigger) -> Self {
+        let now_local = facts.now_local;
+        // Without the shop-local placement time, shift the UTC placement by the offset that
+        // `now_local` shows; exact except across a DST change between placement and now.
+        let placed_local = facts.order.created_at_local.or_else(|| {
+            let created = facts.order.created_at?;
+            let offset = now_local? - now.naive_utc();
+            created.naive_utc().checked_add_signed(offset)
+        });
+        Context {
+            facts,
+            now,
+            trigger,
+            now_local,
+            placed_local,
+        }
+    }
+
+    pub fn minutes_since_placed(&self) -> Option<i64> {
+        if let Some(created) = self.facts.order.created_at {
+            return Some((self.now - created).num_minutes());
+        }
+        Some((self.now_local? - self.placed_local?).num_minutes())
+    }
+
+    /// The request's source, or the one its trigger implies.
+    pub fn request_source(&self) -> &str {
+        if let Some(source) = self.facts.request.source.as_deref() {
+            return source;
+        }
+        match self.trigger {
+            Trigger::CustomerRequest => "customer",
+            Trigger::StaffRequest => "staff",
+            Trigger::FlowAction => "flow",
+            _ => "automation",
+        }
+    }
+
+    pub fn placed_at(&self) -> Option<DateTime<Utc>> {
+        self.facts.order.created_at.or_else(|| {
+            let minutes = (self.now_local? - self.placed_local?).num_minutes();
+            Some(self.now - Duration::minutes(minutes))
+        })
+    }
+}
+
+/// Decides what to do with an order. Never panics, for any input.
+pub fn evaluate(
+    policy: &CompiledPolicy,
+    facts: &Facts,
+    now: DateTime<Utc>,
+    trigger: Trigger,
+) -> Decision {
+    evaluate_with(policy, facts, now, trigger, &EvalOptions::default())
+}
+
+/// `evaluate` with a trace and a fallback locale.
+pub fn evaluate_with(
+    policy: &CompiledPolicy,
+    facts: &Facts,
+    now: DateTime<Utc>,
+    trigger: Trigger,
+    options: &EvalOptions,
+) -> Decision {
+    let ctx = Context::new(facts, now, trigger);
+    let mut trace = options.trace.then(Vec::new);
+    for rule in &policy.rules {
+        let step = try_rule(rule, &ctx);
+        if let Some(trace) = trace.as_mut() {
+            trace.push(TraceStep {
+                rule: rule.id.clone(),
+                result: step.result,
+                condition: step.failed.clone(),
+            });
+        }
+        if let Some(selected) = step.decided {
+            let mut decision =
+                actions::decide(policy, Some(rule), &rule.then, selected, &ctx, options);
+            decision.trace = trace;
+            return decision;
+        }
+    }
+    let mut decision = actions::decide(policy, None, &policy.default, None, &ctx, options);
+    decision.trace = trace;
+    decision
+}
+
+struct RuleStep {
+    result: TraceResult,
+    failed: Option<String>,
+    /// Set when the rule decides; for `cancel_lines`, the selected lines.
+    decided: Option<Option<Vec<usize>>>,
+}
+
+fn try_rule(rule: &Rule, ctx: &Context) -> RuleStep {
+    if rule.triggers & ctx.trigger.bit() == 0 {
+        return RuleStep {
+            result: TraceResult::OtherTrigger,
+            failed: None,
+            decided: None,
+        };
+    }
+    let (result, first) = eval_all(&rule.when, ctx, None);
+    let failed = first
+        .and_then(|i| rule.when.get(i))
+        .map(|c| describe::with_value(c, ctx));
+    match result {
+        Tri::True => match &rule.then.lines {
+            Some(selector) => {
+                let selected: Vec<usize> = ctx
+                    .facts
+                    .order
+                    .line_items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, line)| eval_all(selector, ctx, Some(line)).0 == Tri::True)
+                    .map(|(i, _)| i)
+                    .collect();
+                if selected.is_empty() {
+                    RuleStep {
+                        result: TraceResult::NoLines,
+                        failed: Some(format!(
+                            "no line matched {}",
+                            describe::conjunction(selector)
+                        )),
+                        decided: None,
+                    }
+                } else {
+                    RuleStep {
+                        result: TraceResult::Matched,
+                        failed: None,
+                        decided: Some(Some(selected)),
+                    }
+                }
+            }
+            None => RuleStep {
+                result: TraceResult::Matched,
+                failed: None,
+                decided: Some(None),
+            },
+        },
+        Tri::False => RuleStep {
+            result: TraceResult::Failed,
+            failed,
+            decided: None,
+        },
+        Tri::Unknown => RuleStep {
+            result: TraceResult::Unknown,
+            failed,
+            decided: None,
+        },
+    }
+}

@@ -1,0 +1,194 @@
+//! Exact money amounts, as Shopify's `MoneyV2 { amount, currencyCode }` with a decimal string.
+//!
+//! Amounts are kept as whole thousandths so that fees and partial refunds never round through
+//! floating point; three decimals cover every ISO 4217 currency.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Thousandths of a currency unit per unit.
+const SCALE: i64 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(i64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a decimal amount with at most three decimals")]
+pub struct AmountError(pub String);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub fn from_thousandths(thousandths: i64) -> Self {
+        Amount(thousandths)
+    }
+
+    pub fn thousandths(self) -> i64 {
+        self.0
+    }
+
+    pub fn parse(text: &str) -> Result<Self, AmountError> {
+        let err = || AmountError(text.to_string());
+        let trimmed = text.trim();
+        let (negative, digits) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty() && frac.is_empty()
+            || frac.len() > 3
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(err());
+        }
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| err())?
+        };
+        let mut frac_value: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| err())?
+        };
+        for _ in frac.len()..3 {
+            frac_value *= 10;
+        }
+        let value = whole
+            .checked_mul(SCALE)
+            .and_then(|w| w.checked_add(frac_value))
+            .ok_or_else(err)?;
+        Ok(Amount(if negative { -value } else { value }))
+    }
+
+    pub fn from_f64(value: f64) -> Option<Self> {
+        let scaled = (value * SCALE as f64).round();
+        if scaled.is_finite() && scaled.abs() < i64::MAX as f64 {
+            Some(Amount(scaled as i64))
+        } else {
+            None
+        }
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / SCALE as f64
+    }
+
+    pub fn saturating_sub(self, other: Amount) -> Amount {
+        Amount(self.0.saturating_sub(other.0))
+    }
+
+    /// `percent` of this amount, rounded half away from zero to the currency's minor unit.
+    pub fn percent(self, percent: f64, currency: &str) -> Amount {
+        let raw = self.0 as f64 * percent / 100.0;
+        Amount(raw.round() as i64).round_to_currency(currency)
+    }
+
+    /// Rounds to the currency's minor unit (ISO 4217 exponent).
+    pub fn round_to_currency(self, currency: &str) -> Amount {
+        let step = match currency_decimals(currency) {
+            0 => SCALE,
+            1 => 100,
+            2 => 10,
+            _ => 1,
+        };
+        let rem = self.0 % step;
+        let base = self.0 - rem;
+        if rem.abs() * 2 >= step {
+            Amount(base + step * self.0.signum())
+        } else {
+            Amount(base)
+        }
+    }
+}
+
+/// Decimals of a currency's minor unit; two unless ISO 4217 says otherwise.
+pub fn currency_decimals(currency: &str) -> u8 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let whole = abs / SCALE as u64;
+        let frac = abs % SCALE as u64;
+        if frac == 0 {
+            write!(f, "{sign}{whole}.0")
+        } else if frac.is_multiple_of(10) {
+            write!(f, "{sign}{whole}.{:02}", frac / 10)
+        } else {
+            write!(f, "{sign}{whole}.{frac:03}")
+        }
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(f64),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Text(text) => Amount::parse(&text).map_err(serde::de::Error::custom),
+            Raw::Number(n) => Amount::from_f64(n)
+                .ok_or_else(|| serde::de::Error::custom(format!("amount {n} is out of range"))),
+        }
+    }
+}
+
+/// Shopify's `MoneyV2`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Money {
+    pub amount: Amount,
+    pub currency_code: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_decimal_strings() {
+        for (text, shown) in [
+            ("12.5", "12.50"),
+            ("0.125", "0.125"),
+            ("-3", "-3.0"),
+            ("100.00", "100.0"),
+        ] {
+            assert_eq!(Amount::parse(text).unwrap().to_string(), shown);
+        }
+        assert!(Amount::parse("1.2345").is_err());
+        assert!(Amount::parse("abc").is_err());
+        assert!(Amount::parse("").is_err());
+    }
+
+    #[test]
+    fn percent_rounds_to_the_currency_minor_unit() {
+        let total = Amount::parse("99.99").unwrap();
+        assert_eq!(total.percent(10.0, "EUR").to_string(), "10.0");
+        assert_eq!(
+            Amount::parse("999")
+                .unwrap()
+                .percent(15.0, "JPY")
+                .to_string(),
+            "150.0"
+        );
+    }
+}
