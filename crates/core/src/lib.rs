@@ -4,12 +4,16 @@
 //! companion service both evaluate the same compiled policy with [`evaluate`].
 
 pub mod catalog;
+#[cfg(feature = "compile")]
+pub mod compile;
 pub mod compiled;
 pub mod decision;
 pub mod eval;
 pub mod facts;
+pub mod model;
 pub mod money;
 pub mod outcome;
+pub mod tz;
 
 pub use compiled::{CompiledPolicy, InputVariables, Trigger};
 pub use decision::{Action, Decision};

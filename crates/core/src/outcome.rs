@@ -117,6 +117,14 @@ pub enum RefundMethod {
 pub const REFUND_METHODS: &[&str] = &["original", "store_credit", "none"];
 
 impl RefundMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            RefundMethod::Original => "original",
+            RefundMethod::StoreCredit => "store_credit",
+            RefundMethod::None => "none",
+        }
+    }
+
     pub fn by_name(name: &str) -> Option<RefundMethod> {
         Some(match name {
             "original" => RefundMethod::Original,

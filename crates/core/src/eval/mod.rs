@@ -7,6 +7,8 @@ pub mod describe;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
+pub use actions::STAFF_NOTE_LIMIT;
+
 use crate::compiled::{CompiledPolicy, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
 use crate::facts::Facts;
