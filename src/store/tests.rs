@@ -1,0 +1,197 @@
+//! The store's guarantees, on SQLite (and on PostgreSQL when `TEST_DATABASE_URL` is set).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{Duration as Span, Utc};
+
+use super::*;
+
+pub(crate) async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.sqlite").display()
+    );
+    (Store::connect(&url).await.unwrap(), dir)
+}
+
+fn job(key: &str) -> NewJob {
+    NewJob {
+        shop: "s.myshopify.com".into(),
+        kind: "execute".into(),
+        payload: "{}".into(),
+        idempotency_key: key.into(),
+        run_at: None,
+    }
+}
+
+fn webhook<'a>(id: &'a str, body: &'a str) -> NewWebhook<'a> {
+    NewWebhook {
+        webhook_id: id,
+        shop: "s.myshopify.com",
+        topic: "orders/create",
+        event_id: None,
+        triggered_at: None,
+        resource_id: Some("gid://shopify/Order/1".into()),
+        customer_id: None,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_stores_nothing_twice() {
+    let (store, _dir) = sqlite().await;
+    assert!(
+        store
+            .accept_webhook(&webhook("w1", "{}"), Some(&job("webhook:w1")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .accept_webhook(&webhook("w1", "{}"), Some(&job("webhook:w1")))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.webhook_count("s.myshopify.com").await.unwrap(), 1);
+    assert_eq!(store.jobs().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn each_job_is_claimed_by_exactly_one_of_many_workers() {
+    let (store, _dir) = sqlite().await;
+    for i in 0..60 {
+        store.enqueue(&job(&format!("k{i}"))).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = store
+                .claim_job(&format!("w{w}"), Duration::from_secs(30))
+                .await
+                .unwrap()
+            {
+                mine.push(job.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 60);
+    assert_eq!(unique.len(), 60);
+}
+
+#[tokio::test]
+async fn an_expired_lease_moves_the_job_and_fences_the_old_worker() {
+    let (store, _dir) = sqlite().await;
+    store.enqueue(&job("k")).await.unwrap();
+    let first = store
+        .claim_job("old", Duration::from_millis(1))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = store
+        .claim_job("new", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(second.attempts, 2);
+    let old = Lease {
+        job_id: first.id,
+        worker: "old".into(),
+    };
+    assert!(!store.heartbeat(&old, Duration::from_secs(1)).await.unwrap());
+    assert!(!store.release_job(&old, "done", None, None).await.unwrap());
+    let new = Lease {
+        job_id: first.id,
+        worker: "new".into(),
+    };
+    assert!(store.release_job(&new, "done", None, None).await.unwrap());
+    assert!(
+        store
+            .claim_job("x", Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_decision_with_its_steps_and_job_is_stored_once() {
+    let (store, _dir) = sqlite().await;
+    let decision = NewDecision {
+        shop: "s",
+        order_id: "gid://shopify/Order/1",
+        customer_id: None,
+        trigger: "order_created",
+        source: "webhook",
+        dedupe_key: "order_created:s:1",
+        policy_hash: "h",
+        facts: "{}",
+        rule: Some("r"),
+        outcome: "cancel",
+        cancel_reason: Some("FRAUD"),
+        decision: "{}",
+    };
+    let steps = vec![NewStep {
+        kind: "cancel_order".into(),
+        request: "{}".into(),
+    }];
+    let jobs = vec![NewJob {
+        idempotency_key: "execute:{decision}".into(),
+        ..job("")
+    }];
+    let first = store
+        .record_decision(&decision, &steps, &jobs)
+        .await
+        .unwrap();
+    let again = store
+        .record_decision(&decision, &steps, &jobs)
+        .await
+        .unwrap();
+    assert!(matches!(first, Recorded::New(_)));
+    assert_eq!(again, Recorded::Existing(first.id()));
+    assert_eq!(store.steps(first.id()).await.unwrap().len(), 1);
+    let jobs = store.jobs().await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].idempotency_key, format!("execute:{}", first.id()));
+}
+
+#[tokio::test]
+async fn an_older_order_state_never_replaces_a_newer_one() {
+    let (store, _dir) = sqlite().await;
+    let now = Utc::now();
+    let version = |at| OrderVersion {
+        shop: "s",
+        order_id: "o",
+        updated_at: at,
+        customer_id: None,
+        cancelled_at: None,
+        cancel_reason: None,
+    };
+    assert!(store.advance_order_version(&version(now)).await.unwrap());
+    assert!(
+        !store
+            .advance_order_version(&version(now - Span::seconds(5)))
+            .await
+            .unwrap()
+    );
+    assert!(!store.advance_order_version(&version(now)).await.unwrap());
+    assert!(
+        store
+            .advance_order_version(&version(now + Span::seconds(5)))
+            .await
+            .unwrap()
+    );
+    let row = store.order_version("s", "o").await.unwrap().unwrap();
+    assert_eq!(row.updated_at, ts(now + Span::seconds(5)));
+}
