@@ -1,0 +1,86 @@
+//! Builds the Function and the provider for `wasm32-unknown-unknown` with the `function`
+//! profile, in a target directory of their own (a nested `cargo build` must not wait on the
+//! outer build's lock).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The environment variable that bakes a compiled policy into the Function (see its build.rs).
+pub const BAKED_POLICY_VAR: &str = "CANCEL_POLICY_BAKED_POLICY";
+
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    pub function: PathBuf,
+    pub provider: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("could not start cargo: {0}")]
+    Spawn(#[from] std::io::Error),
+    #[error("`cargo build` for wasm32-unknown-unknown failed:\n{0}")]
+    Failed(String),
+}
+
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(Path::parent)
+        .map_or(manifest.clone(), Path::to_path_buf)
+}
+
+fn target_base() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Builds (or finds up to date) the Function and the provider, once per process.
+pub fn artifacts() -> Result<&'static Artifacts, String> {
+    static BUILT: OnceLock<Result<Artifacts, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            build_into(&target_base().join("function-wasm"), None).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Builds the Function with `baked_policy` (a compiled policy JSON file) built in.
+pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Artifacts, BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "cancel-policy-function",
+            "-p",
+            "cancel-policy-function-provider",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "function",
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .env_remove(BAKED_POLICY_VAR);
+    if let Some(policy) = baked_policy {
+        command.env(BAKED_POLICY_VAR, policy);
+    }
+    let output = command.output()?;
+    if !output.status.success() {
+        return Err(BuildError::Failed(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ));
+    }
+    let dir = target_dir.join("wasm32-unknown-unknown").join("function");
+    Ok(Artifacts {
+        function: dir.join("cancel-policy-function.wasm"),
+        provider: dir.join("cancel_policy_function_provider.wasm"),
+    })
+}

@@ -1,0 +1,108 @@
+//! Order facts → the Function input the input query would return for the same order: the
+//! reverse of the Function's adapter, for the parity tests, fixtures and the benchmark.
+
+use cancel_policy_core::compiled::{CompiledPolicy, Trigger};
+use cancel_policy_core::facts::{Facts, LineFacts};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+/// The `CancellationTrigger` enum value for a trigger.
+pub fn trigger_enum(trigger: Trigger) -> String {
+    trigger.name().to_ascii_uppercase()
+}
+
+fn utc(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn local(at: &NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}
+
+/// The compiled-policy metafield for `policy`, as the owner would carry it.
+pub fn metafield(policy: Option<&str>) -> Value {
+    policy.map_or(Value::Null, |json| json!({ "value": json }))
+}
+
+/// The Function input for `facts` at `now`. `policy` supplies the input variable
+/// `$productTags` that decides what `hasTags` answers;
+/// `policy_json` is the metafield value (`None`: no metafield). `facts.now_local` must be set:
+/// the input always carries the shop's local time.
+pub fn function_input(
+    facts: &Facts,
+    now: DateTime<Utc>,
+    trigger: Trigger,
+    policy: Option<&CompiledPolicy>,
+    policy_json: Option<&str>,
+) -> Value {
+    let variables = policy
+        .map(CompiledPolicy::input_variables)
+        .unwrap_or_default();
+    let order = &facts.order;
+    let now_local = facts.now_local.map(|t| local(&t));
+    json!({
+        "request": {
+            "trigger": trigger_enum(trigger),
+            "requestedAt": utc(&now),
+            "source": facts.request.source,
+            "reason": facts.request.reason,
+            "locale": facts.request.locale,
+        },
+        "shop": { "localTime": { "dateTime": now_local } },
+        "cancellationPolicy": { "metafield": metafield(policy_json) },
+        "order": {
+            "id": order.id,
+            "createdAt": order.created_at.as_ref().map(utc),
+            "createdAtLocal": order.created_at_local.as_ref().map(local),
+            "cancellation": if order.cancelled { json!({ "__typename": "OrderCancellation" }) } else { Value::Null },
+            "displayFulfillmentStatus": order.display_fulfillment_status,
+            "displayFinancialStatus": order.display_financial_status,
+            "fulfillmentOrders": order.fulfillment_orders.iter()
+                .map(|fo| json!({ "status": fo.status, "requestStatus": fo.request_status }))
+                .collect::<Vec<_>>(),
+            "totalPriceSet": order.total_price.as_ref().map(|money| json!({
+                "presentmentMoney": {
+                    "amount": money.amount.to_string(),
+                    "currencyCode": money.currency_code,
+                }
+            })),
+            "purchasingEntity": if order.b2b {
+                json!({ "__typename": "PurchasingCompany" })
+            } else if order.customer.is_some() {
+                json!({ "__typename": "Customer" })
+            } else {
+                Value::Null
+            },
+            "risk": {
+                // Shopify reports NONE when it has no recommendation; the core reads a missing one so.
+                "recommendation": order.risk.recommendation.as_deref().unwrap_or("NONE"),
+                "assessments": order.risk.assessments.iter().map(|a| json!({
+                    "riskLevel": a.risk_level,
+                    "provider": if a.third_party { json!({ "__typename": "App" }) } else { Value::Null },
+                })).collect::<Vec<_>>(),
+            },
+            "lineItems": order.line_items.iter()
+                .map(|line| line_input(line, &variables.product_tags))
+                .collect::<Vec<_>>(),
+        }
+    })
+}
+
+fn line_input(line: &LineFacts, tags: &[String]) -> Value {
+    json!({
+        "id": line.id,
+        "quantity": line.quantity,
+        "sellingPlan": line.selling_plan.as_ref().map(|plan| json!({ "category": plan.to_ascii_uppercase() })),
+        "variant": {
+            "sku": line.sku,
+            "inventoryQuantity": line.inventory_quantity,
+            "inventoryPolicy": line.inventory_policy,
+        },
+        "product": {
+            // Shopify compares tags without regard to case.
+            "hasTags": tags.iter().map(|tag| json!({
+                "hasTag": line.product_tags.iter().any(|t| t.eq_ignore_ascii_case(tag)),
+            })).collect::<Vec<_>>(),
+        }
+    })
+}

@@ -1,0 +1,65 @@
+//! Every preset case, run through the real Wasm under wasmtime, decides exactly as the core
+//! does natively (or, for a preset that tests facts outside the input query, is refused with
+//! UNSUPPORTED_FACT in both places the Function runs).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // test code
+
+use cancel_policy_function_tests::build;
+use cancel_policy_function_tests::harness::FunctionRunner;
+use cancel_policy_function_tests::native::expected_output;
+use cancel_policy_function_tests::presets;
+use cancel_policy_function_tests::render::function_input;
+
+#[test]
+fn every_preset_case_decides_the_same_in_wasm_and_natively() {
+    let artifacts = build::artifacts().unwrap();
+    let runner = FunctionRunner::new(
+        &artifacts.function,
+        &artifacts.provider,
+        "order_cancellation_run",
+    )
+    .unwrap();
+    let presets = presets::load_all().unwrap();
+    assert!(!presets.is_empty());
+    let (mut compared, mut refused) = (0, Vec::new());
+    let mut mismatches = Vec::new();
+    for preset in &presets {
+        for case in &preset.cases {
+            let facts = case.facts(&preset.policy);
+            let input = function_input(
+                &facts,
+                case.at,
+                case.trigger,
+                Some(&preset.policy),
+                Some(&preset.json),
+            );
+            let run = runner.run(&input).unwrap();
+            let rejection = run.output.pointer("/operations/0/inputRejected/code");
+            if rejection == Some(&serde_json::Value::from("UNSUPPORTED_FACT")) {
+                refused.push(format!("{} / {}", preset.file, case.name));
+                continue;
+            }
+            let expected = expected_output(&preset.policy, &facts, case.at, case.trigger);
+            if run.output != expected {
+                mismatches.push(format!(
+                    "{} / {}:\n  wasm:   {}\n  native: {}",
+                    preset.file, case.name, run.output, expected
+                ));
+            }
+            compared += 1;
+        }
+    }
+    println!("compared {compared} preset cases; refused (unsupported facts): {refused:#?}");
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(compared > 0);
+}

@@ -1,0 +1,509 @@
+//! Reads the Function input (the shape `order_cancellation_run.graphql` asks for) into order
+//! facts, checking every value's type on the way so that a malformed input gives an error that
+//! says what is wrong and where, never a trap.
+
+use std::fmt;
+
+use cancel_policy_core::Trigger;
+use cancel_policy_core::facts::{
+    Facts, FulfillmentOrderFacts, LineFacts, OrderFacts, RequestFacts, RiskAssessmentFacts,
+    RiskFacts,
+};
+use cancel_policy_core::money::{Amount, Money};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use shopify_function::wasm_api::Value;
+
+/// A place in the input, rendered only when an error needs it.
+#[derive(Clone, Copy)]
+pub struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    step: Step,
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Root,
+    Field(&'static str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    pub const ROOT: Path<'static> = Path {
+        parent: None,
+        step: Step::Root,
+    };
+
+    fn field(&'a self, name: &'static str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Field(name),
+        }
+    }
+
+    fn index(&'a self, index: usize) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Index(index),
+        }
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(parent) = self.parent {
+            parent.fmt(f)?;
+        }
+        match self.step {
+            Step::Root => f.write_str("input"),
+            Step::Field(name) => write!(f, ".{name}"),
+            Step::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
+/// A value of the wrong type, or a required value that is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.path, self.problem)
+    }
+}
+
+type Read<T> = Result<T, InputError>;
+
+fn error(path: &Path, problem: impl Into<String>) -> InputError {
+    InputError {
+        path: path.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    if value.is_null() {
+        "null"
+    } else if value.as_bool().is_some() {
+        "a boolean"
+    } else if value.as_number().is_some() {
+        "a number"
+    } else if value.as_string().is_some() {
+        "a string"
+    } else if value.is_array() {
+        "a list"
+    } else if value.is_obj() {
+        "an object"
+    } else {
+        "an unreadable value"
+    }
+}
+
+fn expected(value: &Value, path: &Path, what: &str) -> InputError {
+    error(path, format!("expected {what}, found {}", describe(value)))
+}
+
+fn object(value: &Value, path: &Path) -> Read<()> {
+    if value.is_obj() {
+        Ok(())
+    } else {
+        Err(expected(value, path, "an object"))
+    }
+}
+
+fn opt_object(value: &Value, path: &Path) -> Read<bool> {
+    if value.is_null() {
+        Ok(false)
+    } else {
+        object(value, path).map(|()| true)
+    }
+}
+
+fn string(value: &Value, path: &Path) -> Read<String> {
+    value
+        .as_string()
+        .ok_or_else(|| expected(value, path, "a string"))
+}
+
+fn opt_string(value: &Value, path: &Path) -> Read<Option<String>> {
+    if value.is_null() {
+        Ok(None)
+    } else {
+        string(value, path).map(Some)
+    }
+}
+
+fn boolean(value: &Value, path: &Path) -> Read<bool> {
+    value
+        .as_bool()
+        .ok_or_else(|| expected(value, path, "a boolean"))
+}
+
+fn integer(value: &Value, path: &Path) -> Read<i64> {
+    match value.as_number() {
+        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(n as i64),
+        _ => Err(expected(value, path, "an integer")),
+    }
+}
+
+fn list(value: &Value, path: &Path) -> Read<usize> {
+    if value.is_array() {
+        value
+            .array_len()
+            .ok_or_else(|| expected(value, path, "a list"))
+    } else {
+        Err(expected(value, path, "a list"))
+    }
+}
+
+fn utc(value: &Value, path: &Path) -> Read<Option<DateTime<Utc>>> {
+    opt_string(value, path)?
+        .map(|text| {
+            parse_utc(&text).ok_or_else(|| {
+                error(
+                    path,
+                    format!("`{text}` is not a DateTime (`2026-03-02T10:00:00Z`)"),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn local(value: &Value, path: &Path) -> Read<Option<NaiveDateTime>> {
+    opt_string(value, path)?
+        .map(|text| {
+            parse_local(text.as_bytes())
+                .filter(|(_, rest)| rest.is_empty())
+                .map(|(at, _)| at)
+                .ok_or_else(|| {
+                    error(
+                        path,
+                        format!(
+                            "`{text}` is not a DateTimeWithoutTimezone (`2026-03-02T11:00:00`)"
+                        ),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` and what follows it. A small parser instead of chrono's
+/// general one keeps the Wasm module well under Shopify's size limit.
+fn parse_local(text: &[u8]) -> Option<(NaiveDateTime, &[u8])> {
+    fn digits(text: &[u8], at: usize, len: usize) -> Option<u32> {
+        text.get(at..at + len)?.iter().try_fold(0u32, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    }
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|(at, c)| text.get(*at) != Some(c)) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(digits(text, 0, 4)?).ok()?,
+        digits(text, 5, 2)?,
+        digits(text, 8, 2)?,
+    )?;
+    let (hour, minute, second) = (
+        digits(text, 11, 2)?,
+        digits(text, 14, 2)?,
+        digits(text, 17, 2)?,
+    );
+    let mut rest = text.get(19..)?;
+    let mut nanos = 0u32;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let len = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        nanos = digits(fraction, 0, len)? * 10u32.pow(9 - len as u32);
+        rest = fraction.get(len..)?;
+    }
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
+    Some((date.and_time(time), rest))
+}
+
+/// A `DateTime`: a local date and time followed by `Z` or an offset `±HH:MM`.
+fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
+    let (local, rest) = parse_local(text.as_bytes())?;
+    let offset_minutes: i64 = match rest {
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let all = [*h1, *h2, *m1, *m2];
+            if !all.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let value = |a: u8, b: u8| i64::from(a - b'0') * 10 + i64::from(b - b'0');
+            let minutes = value(*h1, *h2) * 60 + value(*m1, *m2);
+            if *sign == b'-' { -minutes } else { minutes }
+        }
+        _ => return None,
+    };
+    let utc = local.checked_sub_signed(TimeDelta::minutes(offset_minutes))?;
+    Some(utc.and_utc())
+}
+
+/// Everything the Function reads, before the policy is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionInput {
+    pub trigger: Trigger,
+    pub requested_at: DateTime<Utc>,
+    /// The compiled-policy metafield's value, when the owner has one.
+    pub policy_json: Option<String>,
+    pub facts: Facts,
+    /// Per line: the `hasTags` answers, in the order of the `$productTags` variable; `None`
+    /// when the line's product no longer exists.
+    pub tag_answers: Vec<Option<Vec<bool>>>,
+}
+
+pub fn read(root: &Value) -> Read<FunctionInput> {
+    let path = Path::ROOT;
+    object(root, &path)?;
+
+    let request_path = path.field("request");
+    let request = root.get_obj_prop("request");
+    object(&request, &request_path)?;
+    let trigger_path = request_path.field("trigger");
+    let trigger_name = string(&request.get_obj_prop("trigger"), &trigger_path)?;
+    let trigger = Trigger::by_name(&trigger_name.to_ascii_lowercase()).ok_or_else(|| {
+        error(
+            &trigger_path,
+            format!("`{trigger_name}` is not a CancellationTrigger"),
+        )
+    })?;
+    let requested_path = request_path.field("requestedAt");
+    let requested_at = utc(&request.get_obj_prop("requestedAt"), &requested_path)?
+        .ok_or_else(|| error(&requested_path, "required, found null"))?;
+    let request_facts = RequestFacts {
+        source: opt_string(
+            &request.get_obj_prop("source"),
+            &request_path.field("source"),
+        )?,
+        reason: opt_string(
+            &request.get_obj_prop("reason"),
+            &request_path.field("reason"),
+        )?,
+        locale: opt_string(
+            &request.get_obj_prop("locale"),
+            &request_path.field("locale"),
+        )?,
+    };
+
+    let shop_path = path.field("shop");
+    let shop = root.get_obj_prop("shop");
+    object(&shop, &shop_path)?;
+    let local_time_path = shop_path.field("localTime");
+    let local_time = shop.get_obj_prop("localTime");
+    object(&local_time, &local_time_path)?;
+    let now_path = local_time_path.field("dateTime");
+    let now_local = local(&local_time.get_obj_prop("dateTime"), &now_path)?
+        .ok_or_else(|| error(&now_path, "required, found null"))?;
+
+    let owner_path = path.field("cancellationPolicy");
+    let owner = root.get_obj_prop("cancellationPolicy");
+    object(&owner, &owner_path)?;
+    let metafield_path = owner_path.field("metafield");
+    let metafield = owner.get_obj_prop("metafield");
+    let policy_json = if opt_object(&metafield, &metafield_path)? {
+        Some(string(
+            &metafield.get_obj_prop("value"),
+            &metafield_path.field("value"),
+        )?)
+    } else {
+        None
+    };
+
+    let order_path = path.field("order");
+    let order_value = root.get_obj_prop("order");
+    object(&order_value, &order_path)?;
+    let (order, tag_answers) = read_order(&order_value, &order_path)?;
+
+    Ok(FunctionInput {
+        trigger,
+        requested_at,
+        policy_json,
+        facts: Facts {
+            order,
+            request: request_facts,
+            now_local: Some(now_local),
+        },
+        tag_answers,
+    })
+}
+
+type Answers = Option<Vec<bool>>;
+type OrderParts = (OrderFacts, Vec<Answers>);
+
+fn read_order(order: &Value, path: &Path) -> Read<OrderParts> {
+    let mut facts = OrderFacts {
+        id: string(&order.get_obj_prop("id"), &path.field("id"))?,
+        created_at: utc(&order.get_obj_prop("createdAt"), &path.field("createdAt"))?,
+        created_at_local: local(
+            &order.get_obj_prop("createdAtLocal"),
+            &path.field("createdAtLocal"),
+        )?,
+        cancelled: opt_object(
+            &order.get_obj_prop("cancellation"),
+            &path.field("cancellation"),
+        )?,
+        display_fulfillment_status: opt_string(
+            &order.get_obj_prop("displayFulfillmentStatus"),
+            &path.field("displayFulfillmentStatus"),
+        )?,
+        display_financial_status: opt_string(
+            &order.get_obj_prop("displayFinancialStatus"),
+            &path.field("displayFinancialStatus"),
+        )?,
+        ..OrderFacts::default()
+    };
+
+    let fo_path = path.field("fulfillmentOrders");
+    let fulfillment_orders = order.get_obj_prop("fulfillmentOrders");
+    for index in 0..list(&fulfillment_orders, &fo_path)? {
+        let item_path = fo_path.index(index);
+        let item = fulfillment_orders.get_at_index(index);
+        object(&item, &item_path)?;
+        facts.fulfillment_orders.push(FulfillmentOrderFacts {
+            status: string(&item.get_obj_prop("status"), &item_path.field("status"))?,
+            request_status: string(
+                &item.get_obj_prop("requestStatus"),
+                &item_path.field("requestStatus"),
+            )?,
+            ..FulfillmentOrderFacts::default()
+        });
+    }
+
+    let total_path = path.field("totalPriceSet");
+    let total = order.get_obj_prop("totalPriceSet");
+    if opt_object(&total, &total_path)? {
+        let money_path = total_path.field("presentmentMoney");
+        facts.total_price = Some(money(&total.get_obj_prop("presentmentMoney"), &money_path)?);
+    }
+
+    let entity_path = path.field("purchasingEntity");
+    let entity = order.get_obj_prop("purchasingEntity");
+    if opt_object(&entity, &entity_path)? {
+        let typename = string(
+            &entity.get_obj_prop("__typename"),
+            &entity_path.field("__typename"),
+        )?;
+        facts.b2b = typename == "PurchasingCompany";
+    }
+
+    facts.risk = read_risk(&order.get_obj_prop("risk"), &path.field("risk"))?;
+
+    let lines_path = path.field("lineItems");
+    let lines = order.get_obj_prop("lineItems");
+    let count = list(&lines, &lines_path)?;
+    let mut tag_answers = Vec::with_capacity(count);
+    facts.line_items.reserve(count);
+    for index in 0..count {
+        let line_path = lines_path.index(index);
+        let (line, tags) = read_line(&lines.get_at_index(index), &line_path)?;
+        facts.line_items.push(line);
+        tag_answers.push(tags);
+    }
+    Ok((facts, tag_answers))
+}
+
+fn money(value: &Value, path: &Path) -> Read<Money> {
+    object(value, path)?;
+    let amount_path = path.field("amount");
+    let text = string(&value.get_obj_prop("amount"), &amount_path)?;
+    let amount = Amount::parse(&text).map_err(|e| error(&amount_path, e.to_string()))?;
+    Ok(Money {
+        amount,
+        currency_code: string(
+            &value.get_obj_prop("currencyCode"),
+            &path.field("currencyCode"),
+        )?,
+    })
+}
+
+fn read_risk(risk: &Value, path: &Path) -> Read<RiskFacts> {
+    object(risk, path)?;
+    let assessments_path = path.field("assessments");
+    let assessments = risk.get_obj_prop("assessments");
+    let mut facts = RiskFacts {
+        recommendation: Some(string(
+            &risk.get_obj_prop("recommendation"),
+            &path.field("recommendation"),
+        )?),
+        ..RiskFacts::default()
+    };
+    for index in 0..list(&assessments, &assessments_path)? {
+        let item_path = assessments_path.index(index);
+        let item = assessments.get_at_index(index);
+        object(&item, &item_path)?;
+        facts.assessments.push(RiskAssessmentFacts {
+            risk_level: string(
+                &item.get_obj_prop("riskLevel"),
+                &item_path.field("riskLevel"),
+            )?,
+            third_party: opt_object(&item.get_obj_prop("provider"), &item_path.field("provider"))?,
+        });
+    }
+    Ok(facts)
+}
+
+fn read_line(line: &Value, path: &Path) -> Read<(LineFacts, Answers)> {
+    object(line, path)?;
+    let mut facts = LineFacts {
+        id: string(&line.get_obj_prop("id"), &path.field("id"))?,
+        quantity: integer(&line.get_obj_prop("quantity"), &path.field("quantity"))?,
+        ..LineFacts::default()
+    };
+    let variant_path = path.field("variant");
+    let variant = line.get_obj_prop("variant");
+    if opt_object(&variant, &variant_path)? {
+        facts.sku = opt_string(&variant.get_obj_prop("sku"), &variant_path.field("sku"))?;
+        let quantity = variant.get_obj_prop("inventoryQuantity");
+        if !quantity.is_null() {
+            facts.inventory_quantity = Some(integer(
+                &quantity,
+                &variant_path.field("inventoryQuantity"),
+            )?);
+        }
+        facts.inventory_policy = opt_string(
+            &variant.get_obj_prop("inventoryPolicy"),
+            &variant_path.field("inventoryPolicy"),
+        )?;
+    }
+    let plan_path = path.field("sellingPlan");
+    let plan = line.get_obj_prop("sellingPlan");
+    if opt_object(&plan, &plan_path)? {
+        // `SellingPlanCategory` (SUBSCRIPTION, PRE_ORDER) is the fact's value in upper case.
+        facts.selling_plan =
+            opt_string(&plan.get_obj_prop("category"), &plan_path.field("category"))?
+                .map(|category| category.to_ascii_lowercase());
+    }
+    let product_path = path.field("product");
+    let product = line.get_obj_prop("product");
+    let mut tags = None;
+    if opt_object(&product, &product_path)? {
+        tags = Some(answers(&product, &product_path, "hasTags", "hasTag")?);
+    }
+    Ok((facts, tags))
+}
+
+/// The booleans of a `hasTags` answer list.
+fn answers(
+    parent: &Value,
+    parent_path: &Path,
+    field: &'static str,
+    flag: &'static str,
+) -> Read<Vec<bool>> {
+    let path = parent_path.field(field);
+    let items = parent.get_obj_prop(field);
+    let count = list(&items, &path)?;
+    let mut out = Vec::with_capacity(count);
+    for index in 0..count {
+        let item_path = path.index(index);
+        let item = items.get_at_index(index);
+        object(&item, &item_path)?;
+        out.push(boolean(&item.get_obj_prop(flag), &item_path.field(flag))?);
+    }
+    Ok(out)
+}

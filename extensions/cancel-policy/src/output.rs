@@ -1,0 +1,299 @@
+//! The Function's output: `OrderCancellationRunResult` with exactly one operation.
+//!
+//! A decision is written field by field in the core's own JSON form (what `serde` makes of
+//! `Decision`, which the schema's `DecisionSetOperation` mirrors), so the service's native
+//! evaluation serializes to the very same JSON; the Wasm parity tests compare the two. Writing
+//! directly, rather than through `serde_json::Value`, keeps the module small and cheap to run.
+
+use cancel_policy_core::decision::{Action, Decision, Message};
+use cancel_policy_core::money::Money;
+use chrono::{DateTime, SecondsFormat, Utc};
+use shopify_function::wasm_api::{Context, Serialize, write::Error as WriteError};
+
+/// `InputRejectedCode` in schema.graphql.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectCode {
+    InvalidInput,
+    InvalidPolicy,
+    UnsupportedPolicyVersion,
+    UnsupportedFact,
+    InputVariablesMismatch,
+}
+
+impl RejectCode {
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectCode::InvalidInput => "INVALID_INPUT",
+            RejectCode::InvalidPolicy => "INVALID_POLICY",
+            RejectCode::UnsupportedPolicyVersion => "UNSUPPORTED_POLICY_VERSION",
+            RejectCode::UnsupportedFact => "UNSUPPORTED_FACT",
+            RejectCode::InputVariablesMismatch => "INPUT_VARIABLES_MISMATCH",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutput {
+    Decision(Decision),
+    PolicyMissing,
+    Rejected { code: RejectCode, message: String },
+}
+
+pub const POLICY_MISSING_MESSAGE: &str =
+    "no compiled-policy metafield on the owner and no policy built into this Function";
+
+type Written = Result<(), WriteError>;
+
+impl Serialize for RunOutput {
+    fn serialize(&self, cx: &mut Context) -> Written {
+        cx.write_object(
+            |cx| {
+                cx.write_utf8_str("operations")?;
+                cx.write_array(|cx| cx.write_object(|cx| self.write_operation(cx), 1), 1)
+            },
+            1,
+        )
+    }
+}
+
+impl RunOutput {
+    fn write_operation(&self, cx: &mut Context) -> Written {
+        match self {
+            RunOutput::Decision(decision) => {
+                cx.write_utf8_str("decisionSet")?;
+                write_decision(decision, cx)
+            }
+            RunOutput::PolicyMissing => {
+                cx.write_utf8_str("policyMissing")?;
+                cx.write_object(|cx| field_str(cx, "message", POLICY_MISSING_MESSAGE), 1)
+            }
+            RunOutput::Rejected { code, message } => {
+                cx.write_utf8_str("inputRejected")?;
+                cx.write_object(
+                    |cx| {
+                        field_str(cx, "code", code.name())?;
+                        field_str(cx, "message", message)
+                    },
+                    2,
+                )
+            }
+        }
+    }
+
+    /// The output as JSON, built with `serde` from the core's types: what the Wasm must write.
+    #[cfg(test)]
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let operation = match self {
+            RunOutput::Decision(decision) => json!({ "decisionSet": decision }),
+            RunOutput::PolicyMissing => {
+                json!({ "policyMissing": { "message": POLICY_MISSING_MESSAGE } })
+            }
+            RunOutput::Rejected { code, message } => {
+                json!({ "inputRejected": { "code": code.name(), "message": message } })
+            }
+        };
+        json!({ "operations": [operation] })
+    }
+}
+
+fn field_str(cx: &mut Context, key: &str, value: &str) -> Written {
+    cx.write_utf8_str(key)?;
+    cx.write_utf8_str(value)
+}
+
+fn field_bool(cx: &mut Context, key: &str, value: bool) -> Written {
+    cx.write_utf8_str(key)?;
+    cx.write_bool(value)
+}
+
+fn opt_str(cx: &mut Context, value: Option<&str>) -> Written {
+    match value {
+        Some(text) => cx.write_utf8_str(text),
+        None => cx.write_null(),
+    }
+}
+
+fn strings(cx: &mut Context, items: &[String]) -> Written {
+    cx.write_array(
+        |cx| items.iter().try_for_each(|item| cx.write_utf8_str(item)),
+        items.len(),
+    )
+}
+
+/// As chrono's `Serialize` writes it (RFC 3339, `Z`, automatic sub-seconds).
+fn time(cx: &mut Context, at: &DateTime<Utc>) -> Written {
+    cx.write_utf8_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+fn money(cx: &mut Context, money: &Money) -> Written {
+    cx.write_object(
+        |cx| {
+            field_str(cx, "amount", &money.amount.to_string())?;
+            field_str(cx, "currencyCode", &money.currency_code)
+        },
+        2,
+    )
+}
+
+// Field order, names and omissions follow the `serde` attributes of `Decision`.
+fn write_decision(decision: &Decision, cx: &mut Context) -> Written {
+    let fields = 4 + usize::from(!decision.notes.is_empty());
+    cx.write_object(
+        |cx| {
+            field_str(cx, "outcome", decision.outcome.name())?;
+            cx.write_utf8_str("rule")?;
+            opt_str(cx, decision.rule.as_deref())?;
+            cx.write_utf8_str("actions")?;
+            cx.write_array(
+                |cx| {
+                    decision
+                        .actions
+                        .iter()
+                        .try_for_each(|a| write_action(a, cx))
+                },
+                decision.actions.len(),
+            )?;
+            cx.write_utf8_str("message")?;
+            match &decision.message {
+                Some(message) => write_message(message, cx)?,
+                None => cx.write_null()?,
+            }
+            if !decision.notes.is_empty() {
+                cx.write_utf8_str("notes")?;
+                strings(cx, &decision.notes)?;
+            }
+            Ok(())
+        },
+        fields,
+    )
+}
+
+fn write_message(message: &Message, cx: &mut Context) -> Written {
+    cx.write_object(
+        |cx| {
+            field_str(cx, "key", &message.key)?;
+            field_str(cx, "locale", &message.locale)?;
+            field_str(cx, "text", &message.text)
+        },
+        3,
+    )
+}
+
+fn refund_name(refund: cancel_policy_core::outcome::RefundMethod) -> &'static str {
+    use cancel_policy_core::outcome::RefundMethod;
+    match refund {
+        RefundMethod::Original => "original",
+        RefundMethod::StoreCredit => "store_credit",
+        RefundMethod::None => "none",
+    }
+}
+
+fn write_action(action: &Action, cx: &mut Context) -> Written {
+    match action {
+        Action::CancelOrder {
+            reason,
+            refund,
+            restock,
+            notify_customer,
+            staff_note,
+        } => cx.write_object(
+            |cx| {
+                field_str(cx, "type", "cancel_order")?;
+                field_str(cx, "reason", reason.name())?;
+                field_str(cx, "refund", refund_name(*refund))?;
+                field_bool(cx, "restock", *restock)?;
+                field_bool(cx, "notifyCustomer", *notify_customer)?;
+                if let Some(note) = staff_note {
+                    field_str(cx, "staffNote", note)?;
+                }
+                Ok(())
+            },
+            5 + usize::from(staff_note.is_some()),
+        ),
+        Action::RefundPartial {
+            amount,
+            fee,
+            method,
+        } => cx.write_object(
+            |cx| {
+                field_str(cx, "type", "refund_partial")?;
+                cx.write_utf8_str("amount")?;
+                money(cx, amount)?;
+                cx.write_utf8_str("fee")?;
+                money(cx, fee)?;
+                field_str(cx, "method", refund_name(*method))
+            },
+            4,
+        ),
+        Action::CancelLines {
+            lines,
+            reason,
+            refund,
+            restock,
+            notify_customer,
+        } => cx.write_object(
+            |cx| {
+                field_str(cx, "type", "cancel_lines")?;
+                cx.write_utf8_str("lines")?;
+                cx.write_array(
+                    |cx| {
+                        lines.iter().try_for_each(|line| {
+                            cx.write_object(
+                                |cx| {
+                                    field_str(cx, "id", &line.id)?;
+                                    cx.write_utf8_str("quantity")?;
+                                    integer(cx, line.quantity)
+                                },
+                                2,
+                            )
+                        })
+                    },
+                    lines.len(),
+                )?;
+                field_str(cx, "reason", reason.name())?;
+                field_str(cx, "refund", refund_name(*refund))?;
+                field_bool(cx, "restock", *restock)?;
+                field_bool(cx, "notifyCustomer", *notify_customer)
+            },
+            6,
+        ),
+        Action::HoldFulfillment { reason, release_at } => cx.write_object(
+            |cx| {
+                field_str(cx, "type", "hold_fulfillment")?;
+                field_str(cx, "reason", reason)?;
+                if let Some(at) = release_at {
+                    cx.write_utf8_str("releaseAt")?;
+                    time(cx, at)?;
+                }
+                Ok(())
+            },
+            2 + usize::from(release_at.is_some()),
+        ),
+        Action::RequestReview => cx.write_object(|cx| field_str(cx, "type", "request_review"), 1),
+        Action::Reevaluate { at } => cx.write_object(
+            |cx| {
+                field_str(cx, "type", "reevaluate")?;
+                cx.write_utf8_str("at")?;
+                time(cx, at)
+            },
+            2,
+        ),
+        Action::AddTags { tags } => cx.write_object(
+            |cx| {
+                field_str(cx, "type", "add_tags")?;
+                cx.write_utf8_str("tags")?;
+                strings(cx, tags)
+            },
+            2,
+        ),
+    }
+}
+
+/// JSON integers: 32-bit ones as MessagePack integers, larger ones as floats (exact to 2^53).
+fn integer(cx: &mut Context, value: i64) -> Written {
+    match i32::try_from(value) {
+        Ok(small) => cx.write_i32(small),
+        Err(_) => cx.write_f64(value as f64),
+    }
+}
