@@ -1,5 +1,12 @@
 //! The command line through its real entry point: the built `cancel-policy` binary.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
