@@ -187,6 +187,10 @@ impl Walker<'_> {
     }
 }
 
+fn whole(x: f64) -> i64 {
+    if x.is_finite() { x.round() as i64 } else { 0 }
+}
+
 fn size_factor(n: u64) -> u64 {
     let root = (n as f64).sqrt().ceil();
     if root.is_finite() && root >= 0.0 {
@@ -312,10 +316,11 @@ impl Bucket {
     }
 
     pub fn status(&self) -> Value {
+        // Whole numbers, as the 2026-04 captures show them.
         json!({
-            "maximumAvailable": self.maximum,
-            "currentlyAvailable": self.available.floor(),
-            "restoreRate": self.restore_rate,
+            "maximumAvailable": whole(self.maximum),
+            "currentlyAvailable": whole(self.available.floor()),
+            "restoreRate": whole(self.restore_rate),
         })
     }
 }

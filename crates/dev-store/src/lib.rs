@@ -94,6 +94,8 @@ pub struct DevStoreConfig {
     pub faults: Faults,
     /// Seed the demo catalog, customers and orders at start.
     pub seed_demo: bool,
+    /// The shop's first location (every shop has one).
+    pub default_location: String,
 }
 
 impl Default for DevStoreConfig {
@@ -110,6 +112,7 @@ impl Default for DevStoreConfig {
             rng_seed: 0x5eed,
             faults: Faults::default(),
             seed_demo: false,
+            default_location: "Paris Warehouse".into(),
         }
     }
 }
@@ -139,6 +142,7 @@ impl DevStore {
             currency: config.currency.clone(),
             email: format!("owner@{}", config.shop_domain),
         });
+        state.add_location(&config.default_location, true);
         let seed_events = if config.seed_demo {
             seed::seed_demo(&mut state, chrono::Utc::now())?
         } else {
@@ -336,6 +340,11 @@ impl DevStoreHandle {
         }
     }
 
+    /// The number the next order gets (`#1001` by default).
+    pub fn set_next_order_number(&self, number: u64) {
+        self.shared.state().set_next_order_number(number);
+    }
+
     /// Adds a location; returns its gid.
     pub fn add_location(&self, name: &str, active: bool) -> String {
         model::gid("Location", self.shared.state().add_location(name, active))
@@ -345,7 +354,7 @@ impl DevStoreHandle {
     pub fn add_product(&self, product: &NewProduct) -> Result<String, DevStoreError> {
         let mut state = self.shared.state();
         if state.default_location().is_none() {
-            state.add_location(seed::LOCATIONS.first().map_or("Warehouse", |l| l.0), true);
+            state.add_location("Shop location", true);
         }
         Ok(model::gid(
             "Product",
@@ -365,7 +374,7 @@ impl DevStoreHandle {
         let (id, events) = {
             let mut state = self.shared.state();
             if state.default_location().is_none() {
-                state.add_location(seed::LOCATIONS.first().map_or("Warehouse", |l| l.0), true);
+                state.add_location("Shop location", true);
             }
             seed::create_order(&mut state, order)?
         };

@@ -658,9 +658,9 @@ pub fn create_order(
     Ok((id, events))
 }
 
-/// The demo shop's locations: two warehouses, a closed depot and a fulfillment service (3PL).
+/// The demo shop's other locations (besides its default one): a store, a closed depot and a
+/// fulfillment service (3PL).
 pub const LOCATIONS: &[(&str, bool)] = &[
-    ("Paris Warehouse", true),
     ("Lyon Store", true),
     ("Old Depot", false),
     ("ShipFast Fulfillment", true),

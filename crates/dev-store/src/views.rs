@@ -239,7 +239,15 @@ pub fn hold(h: &Hold) -> Value {
 pub fn supported_actions(fo: &FulfillmentOrder) -> Vec<&'static str> {
     let units: i64 = fo.lines.iter().map(|l| l.remaining).sum();
     match (fo.status, fo.fulfillment_service, fo.request_status) {
-        (FoStatus::OnHold, _, _) => vec!["RELEASE_HOLD", "HOLD", "MOVE"],
+        (FoStatus::OnHold, _, _) => {
+            // At the hold limit HOLD is no longer offered (captured).
+            let mine = fo.holds.iter().filter(|h| h.by_this_app).count();
+            if mine >= crate::mutations::holds::HOLD_LIMIT {
+                vec!["RELEASE_HOLD", "MOVE"]
+            } else {
+                vec!["RELEASE_HOLD", "HOLD", "MOVE"]
+            }
+        }
         (FoStatus::Open, false, _) => {
             let mut a = vec!["CREATE_FULFILLMENT", "REPORT_PROGRESS", "MOVE", "HOLD"];
             if units > 1 {

@@ -62,8 +62,8 @@ async fn reads_a_seeded_order_with_extensions_cost() {
     assert_eq!(order["customer"]["numberOfOrders"], "9");
     let cost = &body["extensions"]["cost"];
     assert!(cost["requestedQueryCost"].as_u64().unwrap() > 1);
-    assert_eq!(cost["throttleStatus"]["maximumAvailable"], json!(2000.0));
-    assert_eq!(cost["throttleStatus"]["restoreRate"], json!(100.0));
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], json!(2000));
+    assert_eq!(cost["throttleStatus"]["restoreRate"], json!(100));
 }
 
 #[tokio::test]

@@ -1,5 +1,8 @@
 //! Helpers for driving the dev store over HTTP, as the companion service does.
+
 #![allow(dead_code)]
+
+pub mod matcher;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
