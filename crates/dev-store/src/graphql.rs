@@ -229,18 +229,20 @@ fn idempotency_keys(
             if d.node.name.node != "idempotent" {
                 continue;
             }
-            let key = d
-                .node
-                .get_argument("key")
-                .map(|v| match &v.node {
-                    async_graphql_value::Value::String(s) => Some(s.clone()),
-                    async_graphql_value::Value::Variable(name) => variables
-                        .get(name.as_str())
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    _ => None,
-                })
-                .unwrap_or(None);
+            let key = match d.node.get_argument("key").map(|v| &v.node) {
+                Some(async_graphql_value::Value::String(s)) => Some(s.clone()),
+                Some(async_graphql_value::Value::Variable(name)) => {
+                    match variables.get(name.as_str()).and_then(Value::as_str) {
+                        Some(k) => Some(k.to_string()),
+                        None => {
+                            return Err(format!(
+                                "Variable ${name} of type String! was provided invalid value"
+                            ));
+                        }
+                    }
+                }
+                _ => None,
+            };
             match key {
                 Some(k) if !k.trim().is_empty() => {
                     keys.insert(field.node.response_key().node.to_string(), k);

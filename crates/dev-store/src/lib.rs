@@ -388,9 +388,7 @@ impl DevStoreHandle {
         let state = self.shared.state();
         let n = order_number(&state, id)?;
         let order = state.orders.get(&n)?;
-        let view = views::order(&state, order);
-        drop(state);
-        Some(resolve::resolve_refs(&self.shared, view))
+        Some(views::inline_refs(&state, views::order(&state, order), 0))
     }
 
     /// A copy of the order's state model.

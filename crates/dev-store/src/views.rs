@@ -557,6 +557,39 @@ pub fn load(state: &State, parts: &[Value]) -> Value {
     }
 }
 
+/// Replaces nested `$ref`s by their views for plain-JSON readers (the Rust handle and
+/// `/_dev/orders`); a reference back to an order becomes `{"id": ...}` to stop the cycle.
+pub fn inline_refs(state: &State, value: Value, depth: usize) -> Value {
+    match value {
+        Value::Object(map) => {
+            if let Some(parts) = map.get("$ref").and_then(Value::as_array) {
+                if depth > 4 || parts.first().and_then(Value::as_str) == Some("Order") {
+                    let id = parts.get(1).and_then(Value::as_u64).unwrap_or_default();
+                    let kind = parts.first().and_then(Value::as_str).unwrap_or_default();
+                    let id = match kind {
+                        "LineItem" => parts.get(2).and_then(Value::as_u64).unwrap_or_default(),
+                        _ => id,
+                    };
+                    return json!({ "id": gid(kind, id) });
+                }
+                return inline_refs(state, load(state, parts), depth + 1);
+            }
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, inline_refs(state, v, depth)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| inline_refs(state, v, depth))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Resolves `node(id:)` and the typed root lookups by gid.
 pub fn node(state: &State, gid_str: &str) -> Value {
     let Some((kind, id)) = model::parse_gid(gid_str) else {

@@ -23,6 +23,9 @@ use crate::model::iso;
 use crate::sdl::API_VERSION;
 use crate::store::Shared;
 
+/// How much later a reordered webhook leaves than the one that overtakes it.
+const REORDER_GAP: Duration = Duration::from_millis(50);
+
 /// Retries after the first attempt.
 pub const MAX_RETRIES: u32 = 8;
 /// Shopify-time delay before the first retry; each later one doubles it.
@@ -191,7 +194,7 @@ pub fn emit(shared: &Arc<Shared>, topic: &str, payload: Value) {
     let triggered_at = Utc::now();
     let body = serde_json::to_vec(&payload).unwrap_or_default();
     let mut to_send = Vec::new();
-    {
+    let to_send = {
         let hooks = &shared.webhooks;
         let mut inner = hooks.inner();
         inner.events.push(Event {
@@ -245,24 +248,28 @@ pub fn emit(shared: &Arc<Shared>, topic: &str, payload: Value) {
                 }
             }
         }
+        let mut scheduled: Vec<(Outgoing, Duration)> = Vec::new();
         if faults.webhook_reorder {
-            let mut reordered = Vec::new();
             for out in to_send.drain(..) {
                 match inner.held_back.take() {
+                    // The held one leaves after the newer one, late enough to arrive second.
                     Some(held) => {
-                        reordered.push(out);
-                        reordered.push(held);
+                        scheduled.push((out, Duration::ZERO));
+                        scheduled.push((held, REORDER_GAP));
                     }
                     None => inner.held_back = Some(out),
                 }
             }
-            to_send = reordered;
-        } else if let Some(held) = inner.held_back.take() {
-            to_send.insert(0, held);
+        } else {
+            if let Some(held) = inner.held_back.take() {
+                scheduled.push((held, Duration::ZERO));
+            }
+            scheduled.extend(to_send.into_iter().map(|o| (o, Duration::ZERO)));
         }
-    }
-    for out in to_send {
-        spawn_delivery(Arc::downgrade(shared), out);
+        scheduled
+    };
+    for (out, delay) in to_send {
+        spawn_delivery(Arc::downgrade(shared), out, delay);
     }
 }
 
@@ -270,13 +277,16 @@ pub fn emit(shared: &Arc<Shared>, topic: &str, payload: Value) {
 pub fn flush_held(shared: &Arc<Shared>) {
     let held = shared.webhooks.inner().held_back.take();
     if let Some(out) = held {
-        spawn_delivery(Arc::downgrade(shared), out);
+        spawn_delivery(Arc::downgrade(shared), out, Duration::ZERO);
     }
 }
 
-fn spawn_delivery(shared: Weak<Shared>, out: Outgoing) {
+fn spawn_delivery(shared: Weak<Shared>, out: Outgoing, hold_back: Duration) {
     // Deliveries are sequenced per spawn: two sends of one emit start in emit order.
     tokio::spawn(async move {
+        if !hold_back.is_zero() {
+            tokio::time::sleep(hold_back).await;
+        }
         let mut attempt = 0u32;
         loop {
             let Some(s) = shared.upgrade() else { return };
