@@ -318,3 +318,61 @@ fn demo_plays_the_four_scenes() {
         "{text}"
     );
 }
+
+/// The dev store's order generator writes JSON Lines that `simulate` replays as they are.
+#[test]
+fn dev_store_generates_orders_that_simulate_replays() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("orders.jsonl");
+    let mut store = Command::new(env!("CARGO_BIN_EXE_cancel-policy"))
+        .args([
+            "dev-store",
+            "--port",
+            "0",
+            "--generate",
+            "300",
+            "--jsonl",
+            jsonl.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    for line in BufReader::new(store.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    store.kill().unwrap();
+    let _ = store.wait();
+    assert!(
+        banner.contains("/admin/api/2026-04/graphql.json"),
+        "{banner}"
+    );
+    let output = run(&[
+        "simulate",
+        "presets/fraud-first.toml",
+        "--orders",
+        jsonl.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["invalid"], 0);
+    assert_eq!(summary["orders"], 300);
+    let decided: u64 = summary["by_outcome"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(decided, 300);
+}

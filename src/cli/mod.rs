@@ -41,6 +41,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Play the demo story on the embedded presets.
     Demo(demo::DemoArgs),
+    /// Run the local Shopify dev store in the foreground (Admin GraphQL API, webhooks out).
+    DevStore(cancel_policy_dev_store::DevStoreArgs),
     /// Run the companion service (webhooks, customer requests, workers).
     Serve(crate::commands::ServeArgs),
     /// Show every decision and step recorded for an order.
@@ -70,6 +72,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::DevStore(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(cancel_policy_dev_store::run(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => crate::commands::serve(&args),
         Command::Audit(args) => crate::commands::audit(&args),
         Command::Stats(args) => crate::commands::stats(&args),
