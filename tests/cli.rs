@@ -294,29 +294,86 @@ fn every_preset_reads_into_the_schema_model() {
     }
 }
 
+/// The README's first command: a dev store and the service on loopback, the story policy
+/// published, four scenes through the real doors, each order's state read back from the store.
 #[test]
 fn demo_plays_the_four_scenes() {
-    let output = run(&["demo"]);
+    let started = std::time::Instant::now();
+    let output = run(&["demo", "--exit"]);
     let text = stdout(&output);
-    assert!(output.status.success(), "{text}");
     assert!(
-        text.contains("decision: allow by rule `within-grace`"),
-        "{text}"
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        text.contains("decision: deny by rule `personalised`"),
-        "{text}"
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the demo took {:?}",
+        started.elapsed()
     );
-    assert!(text.contains("[fr] made_for_you"), "{text}");
     assert!(
-        text.contains("decision: cancel by rule `high-risk`"),
+        text.contains("`demo-story` 1.0.0 published through POST /api/policies"),
         "{text}"
     );
-    assert!(text.contains("reason FRAUD"), "{text}");
-    assert!(
-        text.contains("decision: cancel_lines by rule `oversold-lines`"),
-        "{text}"
+    let scenes: Vec<&str> = text.split("\n── ").skip(1).collect();
+    assert_eq!(scenes.len(), 4, "{text}");
+    let expect = |scene: &str, lines: &[&str]| {
+        for line in lines {
+            assert!(scene.contains(line), "missing `{line}` in:\n{scene}");
+        }
+    };
+    // 1. Inside the window: approved, cancelled, refunded, restocked, tagged.
+    expect(
+        scenes[0],
+        &[
+            "decision   allow by rule `within-hour` (customer_request, from customer)",
+            "[en] Your order is cancelled; the payment goes back to your card.",
+            "steps      cancel_order done, add_tags done (decision done)",
+            "CANCELLED (reason CUSTOMER) · financial REFUNDED",
+            "refunded 59.00 EUR",
+            "3 × Beeswax candle (CANDLE-BEE): 0 left",
+            "CANDLE-BEE: 17 after the order → 20 now (restocked 3)",
+            "tags       cancelled-by-customer",
+        ],
     );
+    // 2. A personalised item: refused in French, nothing changes.
+    expect(
+        scenes[1],
+        &[
+            "decision   deny by rule `personalised`",
+            "[fr] Cette commande contient un article fabriqué pour vous : elle ne peut pas être annulée.",
+            "open · financial PAID",
+            "refunded 0.00 EUR",
+            "tags       none",
+        ],
+    );
+    // 3. HIGH risk from a fraud app: cancelled as FRAUD, silently, refunded and restocked.
+    expect(
+        scenes[2],
+        &[
+            "decision   cancel by rule `high-risk` (risk_changed, from webhook)",
+            "(none: the customer is not told)",
+            "CANCELLED (reason FRAUD) · financial REFUNDED",
+            "LAMP-ARC: 3 after the order → 5 now (restocked 2)",
+            "tags       fraud-cancelled",
+        ],
+    );
+    // 4. An oversold line: only that line cancelled, refunded and restocked.
+    expect(
+        scenes[3],
+        &[
+            "decision   cancel_lines by rule `oversold-lines` (order_created, from webhook)",
+            "[de] Leider waren einige Artikel ausverkauft. Sie wurden erstattet.",
+            "open · financial PARTIALLY_REFUNDED",
+            "refunded 195.00 EUR",
+            "3 × Linen throw (THROW-LINEN): 0 left",
+            "2 × Beeswax candle (CANDLE-BEE): 2 left",
+            "THROW-LINEN: -2 after the order → 1 now (restocked 3)",
+        ],
+    );
+    assert!(text.contains("/api/stats"), "{text}");
+    assert!(text.contains("/audit"), "{text}");
+    assert!(text.contains("/admin/api/2026-04/graphql.json"), "{text}");
 }
 
 /// The dev store's order generator writes JSON Lines that `simulate` replays as they are.

@@ -1,0 +1,230 @@
+//! The four scenes, each through the door a live shop uses, in the order of the README.
+
+use anyhow::Context;
+use cancel_policy_dev_store::model::InventoryPolicy;
+use cancel_policy_dev_store::seed::InventoryBehaviour;
+use cancel_policy_dev_store::{NewCustomer, NewLine, NewOrder, NewProduct, NewVariant};
+
+use super::report;
+use super::stage::Stage;
+
+const CANDLE: &str = "CANDLE-BEE";
+const MUG: &str = "MUG-NAME";
+const LAMP: &str = "LAMP-ARC";
+const THROW: &str = "THROW-LINEN";
+
+/// Plays every scene; returns the first order, whose audit the closing URLs point at.
+pub async fn play(stage: &Stage) -> anyhow::Result<String> {
+    stock_the_shop(stage)?;
+    let first = customer_cancels_in_time(stage).await?;
+    personalised_item_refused(stage).await?;
+    high_risk_cancelled_as_fraud(stage).await?;
+    oversold_line_cancelled(stage).await?;
+    Ok(first)
+}
+
+fn stock_the_shop(stage: &Stage) -> anyhow::Result<()> {
+    let products = [
+        (
+            "Beeswax candle",
+            CANDLE,
+            "18.00",
+            20,
+            &[][..],
+            InventoryPolicy::Deny,
+        ),
+        (
+            "Mug with your name",
+            MUG,
+            "24.00",
+            50,
+            &["personalised"][..],
+            InventoryPolicy::Deny,
+        ),
+        (
+            "Arc floor lamp",
+            LAMP,
+            "320.00",
+            5,
+            &[][..],
+            InventoryPolicy::Deny,
+        ),
+        // Sold on when out of stock: the source of oversold lines.
+        (
+            "Linen throw",
+            THROW,
+            "65.00",
+            1,
+            &[][..],
+            InventoryPolicy::Continue,
+        ),
+    ];
+    for (title, sku, price, quantity, tags, policy) in products {
+        stage
+            .dev
+            .add_product(&NewProduct {
+                title: title.to_string(),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+                product_type: "Home".to_string(),
+                vendor: "Maison Lumière".to_string(),
+                variants: vec![NewVariant {
+                    title: "Default Title".to_string(),
+                    sku: sku.to_string(),
+                    price: price.to_string(),
+                    quantity,
+                    inventory_policy: Some(policy),
+                    ..NewVariant::default()
+                }],
+                ..NewProduct::default()
+            })
+            .with_context(|| format!("adding {title}"))?;
+    }
+    Ok(())
+}
+
+struct Customer {
+    email: &'static str,
+    first_name: &'static str,
+    last_name: &'static str,
+    locale: &'static str,
+    country: &'static str,
+}
+
+/// Adds the customer and places their paid order, `minutes_ago`; returns the order's and the
+/// customer's gids.
+fn place_order(
+    stage: &Stage,
+    customer: &Customer,
+    lines: &[(&str, i64)],
+    minutes_ago: i64,
+) -> anyhow::Result<(String, String)> {
+    let customer_id = stage.dev.add_customer(&NewCustomer {
+        email: customer.email.to_string(),
+        first_name: customer.first_name.to_string(),
+        last_name: customer.last_name.to_string(),
+        locale: Some(customer.locale.to_string()),
+        ..NewCustomer::default()
+    });
+    let order = stage
+        .dev
+        .create_order(&NewOrder {
+            customer: Some(customer.email.to_string()),
+            created_at: Some(chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)),
+            lines: lines
+                .iter()
+                .map(|(sku, quantity)| NewLine {
+                    sku: Some(sku.to_string()),
+                    quantity: *quantity,
+                    ..NewLine::default()
+                })
+                .collect(),
+            shipping: Some(("Standard".to_string(), "5.00".to_string())),
+            shipping_country: Some(customer.country.to_string()),
+            // As the online store does: stock goes down even past zero when the product
+            // keeps selling.
+            inventory: InventoryBehaviour::DecrementIgnoringPolicy,
+            ..NewOrder::default()
+        })
+        .with_context(|| format!("placing {}'s order", customer.first_name))?;
+    Ok((order, customer_id))
+}
+
+async fn customer_cancels_in_time(stage: &Stage) -> anyhow::Result<String> {
+    report::scene(
+        1,
+        "Alice cancels ten minutes after ordering",
+        "customer door: POST /api/customer/orders/{id}/cancel with her session token",
+    );
+    let alice = Customer {
+        email: "alice@example.com",
+        first_name: "Alice",
+        last_name: "Martin",
+        locale: "en",
+        country: "GB",
+    };
+    let (order, customer) = place_order(stage, &alice, &[(CANDLE, 3)], 10)?;
+    let placed = report::stock_of(&stage.dev, &order);
+    // The shop's own decision on the new order comes first (nothing to do here).
+    stage.carried_out(&order, "order_created").await?;
+    let answer = stage
+        .customer_cancel(&order, &customer, "changed_mind")
+        .await?;
+    report::door_answer(&answer);
+    let decision = stage.carried_out(&order, "customer_request").await?;
+    report::decision(&decision);
+    report::order(&stage.dev, &order, &placed)?;
+    Ok(order)
+}
+
+async fn personalised_item_refused(stage: &Stage) -> anyhow::Result<()> {
+    report::scene(
+        2,
+        "Camille, in France, asks to cancel a mug with her name on it",
+        "customer door, French customer account",
+    );
+    let camille = Customer {
+        email: "camille@example.fr",
+        first_name: "Camille",
+        last_name: "Dubois",
+        locale: "fr",
+        country: "FR",
+    };
+    let (order, customer) = place_order(stage, &camille, &[(MUG, 1), (CANDLE, 1)], 5)?;
+    let placed = report::stock_of(&stage.dev, &order);
+    stage.carried_out(&order, "order_created").await?;
+    let answer = stage
+        .customer_cancel(&order, &customer, "changed_mind")
+        .await?;
+    report::door_answer(&answer);
+    let decision = stage.carried_out(&order, "customer_request").await?;
+    report::decision(&decision);
+    report::order(&stage.dev, &order, &placed)
+}
+
+async fn high_risk_cancelled_as_fraud(stage: &Stage) -> anyhow::Result<()> {
+    report::scene(
+        3,
+        "A fraud-screening app rates a new order HIGH risk",
+        "orderRiskAssessmentCreate on the store → orders/risk_assessment_changed webhook",
+    );
+    let buyer = Customer {
+        email: "m.lory@example.net",
+        first_name: "Mal",
+        last_name: "Lory",
+        locale: "en",
+        country: "US",
+    };
+    let (order, _) = place_order(stage, &buyer, &[(LAMP, 2)], 2)?;
+    let placed = report::stock_of(&stage.dev, &order);
+    stage.carried_out(&order, "order_created").await?;
+    stage
+        .assess_risk(
+            &order,
+            "HIGH",
+            "Billing and shipping countries differ; card issued elsewhere",
+        )
+        .await?;
+    let decision = stage.carried_out(&order, "risk_changed").await?;
+    report::decision(&decision);
+    report::order(&stage.dev, &order, &placed)
+}
+
+async fn oversold_line_cancelled(stage: &Stage) -> anyhow::Result<()> {
+    report::scene(
+        4,
+        "Jonas orders three linen throws when one is left (the product keeps selling)",
+        "orders/create webhook",
+    );
+    let jonas = Customer {
+        email: "jonas@example.de",
+        first_name: "Jonas",
+        last_name: "Weber",
+        locale: "de",
+        country: "DE",
+    };
+    let (order, _) = place_order(stage, &jonas, &[(THROW, 3), (CANDLE, 2)], 0)?;
+    let placed = report::stock_of(&stage.dev, &order);
+    let decision = stage.carried_out(&order, "order_created").await?;
+    report::decision(&decision);
+    report::order(&stage.dev, &order, &placed)
+}
