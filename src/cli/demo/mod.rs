@@ -6,6 +6,7 @@
 //! risk assessment, an incoming order — and each prints the decision and the order as Shopify
 //! shows it afterwards. Then both keep serving until Ctrl-C (or stop at once with `--exit`).
 
+mod doors;
 mod report;
 mod scenes;
 mod stage;

@@ -6,7 +6,8 @@ use anyhow::anyhow;
 use cancel_policy_dev_store::RunningDevStore;
 use serde_json::Value;
 
-use super::stage::{PRINTED_TOKEN_LIFETIME, Published, Stage, numeric_id};
+use super::doors::{Published, numeric_id};
+use super::stage::{PRINTED_TOKEN_LIFETIME, Stage};
 use crate::http::customer::CancelAnswer;
 use crate::http::merchant::AuditEntry;
 
