@@ -119,7 +119,8 @@ impl Stage {
         let start = Instant::now();
         loop {
             let finished = self.audit(order).await?.into_iter().rev().find(|entry| {
-                entry.trigger == trigger && matches!(entry.status.as_str(), "done" | "failed")
+                entry.trigger == trigger
+                    && matches!(entry.status.as_str(), "done" | "failed" | "stopped")
             });
             if let Some(entry) = finished {
                 return Ok(entry);

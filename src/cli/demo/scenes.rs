@@ -23,61 +23,72 @@ pub async fn play(stage: &Stage) -> anyhow::Result<String> {
     Ok(first)
 }
 
+/// One product of the demo catalog, with a single variant.
+struct Product {
+    title: &'static str,
+    sku: &'static str,
+    price: &'static str,
+    stock: i64,
+    tags: &'static [&'static str],
+    inventory_policy: InventoryPolicy,
+}
+
+const CATALOG: &[Product] = &[
+    Product {
+        title: "Beeswax candle",
+        sku: CANDLE,
+        price: "18.00",
+        stock: 20,
+        tags: &[],
+        inventory_policy: InventoryPolicy::Deny,
+    },
+    Product {
+        title: "Mug with your name",
+        sku: MUG,
+        price: "24.00",
+        stock: 50,
+        tags: &["personalised"],
+        inventory_policy: InventoryPolicy::Deny,
+    },
+    Product {
+        title: "Arc floor lamp",
+        sku: LAMP,
+        price: "320.00",
+        stock: 5,
+        tags: &[],
+        inventory_policy: InventoryPolicy::Deny,
+    },
+    // Sold on when out of stock: the source of oversold lines.
+    Product {
+        title: "Linen throw",
+        sku: THROW,
+        price: "65.00",
+        stock: 1,
+        tags: &[],
+        inventory_policy: InventoryPolicy::Continue,
+    },
+];
+
 fn stock_the_shop(stage: &Stage) -> anyhow::Result<()> {
-    let products = [
-        (
-            "Beeswax candle",
-            CANDLE,
-            "18.00",
-            20,
-            &[][..],
-            InventoryPolicy::Deny,
-        ),
-        (
-            "Mug with your name",
-            MUG,
-            "24.00",
-            50,
-            &["personalised"][..],
-            InventoryPolicy::Deny,
-        ),
-        (
-            "Arc floor lamp",
-            LAMP,
-            "320.00",
-            5,
-            &[][..],
-            InventoryPolicy::Deny,
-        ),
-        // Sold on when out of stock: the source of oversold lines.
-        (
-            "Linen throw",
-            THROW,
-            "65.00",
-            1,
-            &[][..],
-            InventoryPolicy::Continue,
-        ),
-    ];
-    for (title, sku, price, quantity, tags, policy) in products {
+    for product in CATALOG {
         stage
             .dev
             .add_product(&NewProduct {
-                title: title.to_string(),
-                tags: tags.iter().map(|t| t.to_string()).collect(),
+                title: product.title.to_string(),
+                tags: product.tags.iter().map(|t| t.to_string()).collect(),
                 product_type: "Home".to_string(),
                 vendor: "Maison Lumière".to_string(),
                 variants: vec![NewVariant {
                     title: "Default Title".to_string(),
-                    sku: sku.to_string(),
-                    price: price.to_string(),
-                    quantity,
-                    inventory_policy: Some(policy),
+                    sku: product.sku.to_string(),
+                    price: product.price.to_string(),
+                    quantity: product.stock,
+                    inventory_policy: Some(product.inventory_policy),
                     ..NewVariant::default()
                 }],
                 ..NewProduct::default()
             })
-            .with_context(|| format!("adding {title}"))?;
+            .with_context(|| format!("adding {}", product.title))?;
     }
     Ok(())
 }
