@@ -42,7 +42,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn play(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    // Warnings only: the story is the output; a failing step still shows up on stderr.
+    // Warnings only: the story is the output, but a failing step must still show.
     crate::telemetry::init(
         &std::env::var("CANCEL_POLICY_LOG").unwrap_or_else(|_| "warn".to_string()),
     );
