@@ -193,6 +193,10 @@ async fn run_job(app: &App, job: &JobRow, lease: &Lease) -> Result<JobEnd, JobEr
                 }
             }
         }
+        "bulk_page" => {
+            crate::workflow::bulk::run_page(app, job, lease).await?;
+            Ok(JobEnd::Done)
+        }
         other => Err(JobError::BadPayload(format!("unknown job kind `{other}`"))),
     }
 }

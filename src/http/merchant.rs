@@ -29,7 +29,7 @@ pub fn router() -> Router<App> {
 }
 
 /// The shop the admin session token was issued for.
-fn merchant_shop(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn merchant_shop(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per door, one error type.
 
+pub mod bulk;
 pub mod customer;
 pub mod limits;
 pub mod merchant;
@@ -21,6 +22,7 @@ pub fn router(app: App) -> Router {
         .merge(webhooks::router())
         .merge(customer::router())
         .merge(merchant::router())
+        .merge(bulk::router())
         .with_state(app)
 }
 

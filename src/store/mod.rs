@@ -1004,5 +1004,9 @@ impl Store {
     }
 }
 
+// After the macros above, which it uses.
+mod bulk;
+pub use bulk::{BulkOrderError, BulkRow, NewBulk, PageResult};
+
 #[cfg(test)]
 mod tests;

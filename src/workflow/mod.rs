@@ -1,5 +1,6 @@
 //! From a trigger to what merchants see: facts → decision → plan → durable execution.
 
+pub mod bulk;
 pub mod decide;
 pub mod execute;
 pub mod inbox;
