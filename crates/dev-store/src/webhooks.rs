@@ -183,14 +183,25 @@ impl Webhooks {
 
 /// Emits an event: logs it and delivers it to every subscription of its topic.
 pub fn emit(shared: &Arc<Shared>, topic: &str, payload: Value) {
-    let (event_id, webhook_ids) = {
+    // Lock order: never hold the rng while taking the webhook state, nor the reverse (two
+    // deliveries at once would deadlock). Draw every random value first, then record.
+    let faults = shared.faults();
+    let subscriptions = shared.webhooks.subscriptions();
+    let (event_id, webhook_ids, draws) = {
         let mut rng = shared.rng();
         let event_id = rng.uuid();
-        let subs = shared.webhooks.subscriptions();
-        let ids: Vec<String> = subs.iter().map(|_| rng.uuid()).collect();
-        (event_id, ids)
+        let ids: Vec<String> = subscriptions.iter().map(|_| rng.uuid()).collect();
+        let draws: Vec<(bool, bool)> = subscriptions
+            .iter()
+            .map(|_| {
+                (
+                    rng.chance(faults.webhook_drop_rate),
+                    rng.chance(faults.webhook_duplicate_rate),
+                )
+            })
+            .collect();
+        (event_id, ids, draws)
     };
-    let faults = shared.faults();
     let triggered_at = Utc::now();
     let body = serde_json::to_vec(&payload).unwrap_or_default();
     let mut to_send = Vec::new();
@@ -203,20 +214,12 @@ pub fn emit(shared: &Arc<Shared>, topic: &str, payload: Value) {
             triggered_at,
             payload: payload.clone(),
         });
-        let subs: Vec<Subscription> = inner
-            .subscriptions
+        let matching = subscriptions
             .iter()
-            .filter(|s| s.topic == topic)
-            .cloned()
-            .collect();
-        for (sub, webhook_id) in subs.iter().zip(webhook_ids) {
-            let (dropped, duplicated) = {
-                let mut rng = shared.rng();
-                (
-                    rng.chance(faults.webhook_drop_rate),
-                    rng.chance(faults.webhook_duplicate_rate),
-                )
-            };
+            .zip(webhook_ids)
+            .zip(draws)
+            .filter(|((s, _), _)| s.topic == topic);
+        for ((sub, webhook_id), (dropped, duplicated)) in matching {
             let copies = if duplicated { 2 } else { 1 };
             for _ in 0..copies {
                 let index = inner.deliveries.len();
