@@ -205,9 +205,12 @@ impl AdminClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.pace(&shop.domain, operation).await;
+            let booking = self.pace(&shop.domain, operation).await;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            match self.send(shop, operation, &payload).await {
+            let attempt_result = self.send(shop, operation, &payload).await;
+            // Sent and answered: the response's throttle status (or Shopify's charge) stands.
+            booking.settle();
+            match attempt_result {
                 Attempt::Done(data) => {
                     return serde_json::from_value(data)
                         .map_err(|e| AdminError::Decode(format!("{operation}: {e}")));
@@ -226,7 +229,11 @@ impl AdminClient {
                     let jitter = Duration::from_millis(rand::random_range(
                         0..=backoff.as_millis().min(1000) as u64 / 2,
                     ));
-                    tokio::time::sleep(wait.unwrap_or(backoff + jitter)).await;
+                    let wait = wait.unwrap_or(backoff + jitter);
+                    if wait > Duration::from_secs(1) {
+                        tracing::warn!(operation, wait_ms = wait.as_millis() as u64, %error, "waiting before retrying");
+                    }
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -371,33 +378,82 @@ impl AdminClient {
 
     /// Waits until the shop's bucket should hold this operation's cost, and books it, so
     /// concurrent tasks share one budget instead of all hitting THROTTLED.
-    async fn pace(&self, shop: &str, operation: &'static str) {
-        let wait = {
+    async fn pace(&self, shop: &str, operation: &'static str) -> Booking {
+        let (cost, wait) = {
             let Ok(mut pacing) = self.pacing.lock() else {
-                return;
+                return Booking::none();
             };
             let cost = pacing.costs.get(operation).copied().unwrap_or(0.0);
             let Some(bucket) = pacing.buckets.get_mut(shop) else {
-                return;
+                return Booking::none();
             };
             let now = Instant::now();
             let available = bucket.available_now(now);
             // Book the cost now; the next response corrects the estimate.
             bucket.available = available - cost;
             bucket.at = now;
-            if available >= cost {
-                None
-            } else {
-                Some(Duration::from_secs_f64(
-                    (cost - available) / bucket.restore_rate,
-                ))
-            }
+            let wait = (available < cost)
+                .then(|| Duration::from_secs_f64((cost - available) / bucket.restore_rate));
+            (cost, wait)
+        };
+        // From here a cancelled call (a worker stopped mid-wait) gives its booking back, so
+        // abandoned requests never leave the bucket in debt for the tasks that follow.
+        let booking = Booking {
+            pacing: Some(self.pacing.clone()),
+            shop: shop.to_string(),
+            cost,
         };
         if let Some(wait) = wait {
+            if wait > Duration::from_secs(1) {
+                tracing::warn!(
+                    shop,
+                    operation,
+                    cost,
+                    wait_ms = wait.as_millis() as u64,
+                    "pacing: waiting for the shop's API budget"
+                );
+            }
             self.counters
                 .paced_ms
                 .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
+        }
+        booking
+    }
+}
+
+/// A cost booked in the local bucket for a request not answered yet; refunded when dropped
+/// before `settle` (the request was abandoned before Shopify answered).
+struct Booking {
+    pacing: Option<Arc<Mutex<Pacing>>>,
+    shop: String,
+    cost: f64,
+}
+
+impl Booking {
+    fn none() -> Booking {
+        Booking {
+            pacing: None,
+            shop: String::new(),
+            cost: 0.0,
+        }
+    }
+
+    fn settle(mut self) {
+        self.pacing = None;
+    }
+}
+
+impl Drop for Booking {
+    fn drop(&mut self) {
+        let Some(pacing) = self.pacing.take() else {
+            return;
+        };
+        let Ok(mut pacing) = pacing.lock() else {
+            return;
+        };
+        if let Some(bucket) = pacing.buckets.get_mut(&self.shop) {
+            bucket.available = (bucket.available + self.cost).min(bucket.maximum);
         }
     }
 }
