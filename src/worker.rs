@@ -1,7 +1,8 @@
 //! Workers: claim due jobs from the queue table, run them, record how they ended.
 //!
 //! Kinds: `webhook` (act on a stored delivery), `decide` (decide an order again, e.g. when a
-//! hold window ends), `execute` (carry out a decision's steps). A failed run is retried with
+//! hold window ends), `execute` (carry out a decision's steps), `flow_trigger` (announce a
+//! decision to Shopify Flow). A failed run is retried with
 //! exponential backoff; a job parked by a waiting step keeps its attempts.
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::store::{JobRow, Lease};
 use crate::workflow::JobError;
 use crate::workflow::decide::{DecideError, DecideRequest, decide};
 use crate::workflow::execute::{Executor, RunEnd};
+use crate::workflow::flow_trigger;
 use crate::workflow::inbox;
 
 pub fn spawn(app: App, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
@@ -192,6 +194,11 @@ async fn run_job(app: &App, job: &JobRow, lease: &Lease) -> Result<JobEnd, JobEr
                     Ok(JobEnd::Wait(at))
                 }
             }
+        }
+        flow_trigger::JOB_KIND => {
+            let flow_trigger::FlowTriggerJob { decision_id } = payload(job)?;
+            flow_trigger::send(app, &job.shop, decision_id).await?;
+            Ok(JobEnd::Done)
         }
         "bulk_page" => {
             crate::workflow::bulk::run_page(app, job, lease).await?;

@@ -160,7 +160,7 @@ pub async fn decide(app: &AppState, req: DecideRequest<'_>) -> Result<Decided, D
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let jobs = if steps.is_empty() {
+    let mut jobs = if steps.is_empty() {
         Vec::new()
     } else {
         vec![NewJob {
@@ -171,6 +171,9 @@ pub async fn decide(app: &AppState, req: DecideRequest<'_>) -> Result<Decided, D
             run_at: None,
         }]
     };
+    // Announced to Flow ("Order decided by policy") only when this decision is new: the job
+    // is stored with it.
+    jobs.push(crate::workflow::flow_trigger::job(req.shop));
     let cancel_reason = decision.actions.iter().find_map(|a| match a {
         cancel_policy_core::Action::CancelOrder { reason, .. }
         | cancel_policy_core::Action::CancelLines { reason, .. } => Some(reason.name()),

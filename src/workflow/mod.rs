@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod decide;
 pub mod execute;
+pub mod flow_trigger;
 pub mod inbox;
 pub mod plan;
 
@@ -22,6 +23,8 @@ pub enum JobError {
     Decide(#[from] DecideError),
     #[error(transparent)]
     Exec(#[from] ExecError),
+    #[error(transparent)]
+    FlowTrigger(#[from] flow_trigger::SendError),
     #[error("bad job payload: {0}")]
     BadPayload(String),
 }
@@ -40,6 +43,7 @@ impl JobError {
             JobError::Decide(_) => false,
             JobError::Exec(ExecError::Admin(e)) => e.is_transient(),
             JobError::Exec(_) => true,
+            JobError::FlowTrigger(e) => e.is_transient(),
             JobError::BadPayload(_) => false,
         }
     }
