@@ -61,7 +61,11 @@ pub fn root_field(
                     "ID" => orders.sort_by_key(|o| o.id),
                     _ => orders.sort_by_key(|o| (o.processed_at, o.id)),
                 }
-                orders.iter().map(|o| views::order(&state, o)).collect()
+                // Only the page is built into full views: nodes are references until read.
+                orders
+                    .iter()
+                    .map(|o| json!({ "$ref": ["Order", o.id], "id": crate::model::gid("Order", o.id) }))
+                    .collect()
             };
             connection(ctx, items)?
         }

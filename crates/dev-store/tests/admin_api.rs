@@ -403,3 +403,64 @@ async fn orders_query_filters_with_search_syntax() {
         "you must provide one of first or last"
     );
 }
+
+#[tokio::test]
+async fn orders_paginate_with_cursors() {
+    let store = start_with(DevStoreConfig {
+        seed_demo: true,
+        ..DevStoreConfig::default()
+    })
+    .await;
+    let q = "query($after: String) { orders(first: 3, after: $after, sortKey: ORDER_NUMBER) { edges { cursor node { name } } pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+    let mut after = Value::Null;
+    let mut names = Vec::new();
+    loop {
+        let page = gql(&store, q, json!({ "after": after })).await;
+        let orders = &page["data"]["orders"];
+        for edge in orders["edges"].as_array().unwrap() {
+            names.push(edge["node"]["name"].as_str().unwrap().to_string());
+        }
+        if orders["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = orders["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(
+        names,
+        (1001..=1007).map(|n| format!("#{n}")).collect::<Vec<_>>()
+    );
+    let last = gql(&store, "{ orders(last: 2, sortKey: ORDER_NUMBER, reverse: true) { nodes { name } pageInfo { hasPreviousPage } } }", json!({})).await;
+    assert_eq!(
+        last["data"]["orders"]["nodes"],
+        json!([{ "name": "#1002" }, { "name": "#1001" }])
+    );
+    assert_eq!(last["data"]["orders"]["pageInfo"]["hasPreviousPage"], true);
+}
+
+#[tokio::test]
+async fn a_retry_while_the_first_request_runs_is_a_concurrent_request() {
+    let store = start().await;
+    store.seed_demo().unwrap();
+    let id = first_order(&store);
+    let order = store.order(&id).unwrap();
+    let input = json!({
+        "orderId": id,
+        "transactions": [{ "orderId": id, "parentId": order["transactions"][0]["id"], "kind": "REFUND", "gateway": "shopify_payments", "amount": "5.00" }],
+    });
+    store.update_faults(|f| f.latency_ms = 300);
+    let vars = json!({ "input": input, "key": "same" });
+    let (a, b) = tokio::join!(gql(&store, REFUND, vars.clone()), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        gql(&store, REFUND, vars.clone()).await
+    });
+    assert_eq!(a["data"]["refundCreate"]["userErrors"], json!([]));
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"],
+        "IDEMPOTENCY_CONCURRENT_REQUEST"
+    );
+    assert_eq!(
+        b["errors"][0]["message"],
+        "This request is currently in progress, please try again."
+    );
+    assert_eq!(store.order_state(&id).unwrap().refunds.len(), 1);
+}
