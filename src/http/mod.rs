@@ -2,6 +2,7 @@
 
 pub mod bulk;
 pub mod customer;
+pub mod flow;
 pub mod limits;
 pub mod merchant;
 pub mod webhooks;
@@ -21,6 +22,7 @@ pub fn router(app: App) -> Router {
         .route("/health", get(|| async { "ok" }))
         .merge(webhooks::router())
         .merge(customer::router())
+        .merge(flow::router())
         .merge(merchant::router())
         .merge(bulk::router())
         .with_state(app)
