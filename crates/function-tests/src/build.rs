@@ -31,25 +31,26 @@ pub fn workspace_root() -> PathBuf {
         .map_or(manifest.clone(), Path::to_path_buf)
 }
 
-fn target_base() -> PathBuf {
+/// Where the Wasm builds go: `function-wasm` in the workspace's target directory.
+pub fn wasm_target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))
+        .join("function-wasm")
 }
 
 /// Builds (or finds up to date) the Function and the provider, once per process.
 pub fn artifacts() -> Result<&'static Artifacts, String> {
     static BUILT: OnceLock<Result<Artifacts, String>> = OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            build_into(&target_base().join("function-wasm"), None).map_err(|e| e.to_string())
-        })
+        .get_or_init(|| build_into(&wasm_target_dir(), None).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }
 
 /// Builds the Function with `baked_policy` (a compiled policy JSON file) built in.
 pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Artifacts, BuildError> {
+    ensure_wasm_target();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -83,4 +84,28 @@ pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Arti
         function: dir.join("cancel-policy-function.wasm"),
         provider: dir.join("cancel_policy_function_provider.wasm"),
     })
+}
+
+/// rustup installs the targets of rust-toolchain.toml only with a new toolchain; on a machine
+/// whose toolchain came first, add the Wasm target so `cargo test` works from a fresh clone.
+fn ensure_wasm_target() {
+    static ADDED: OnceLock<()> = OnceLock::new();
+    ADDED.get_or_init(|| {
+        let installed = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .current_dir(workspace_root())
+            .output();
+        let missing = installed.is_ok_and(|out| {
+            !String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|t| t.trim() == "wasm32-unknown-unknown")
+        });
+        if missing {
+            // A failure shows up as the build's own "target may not be installed" error.
+            let _ = Command::new("rustup")
+                .args(["target", "add", "wasm32-unknown-unknown"])
+                .current_dir(workspace_root())
+                .status();
+        }
+    });
 }

@@ -2,6 +2,7 @@
 //! Shopify's provider (instructions counted with fuel), renders order facts as Function input,
 //! and computes the input query's size and cost by Shopify's published rules.
 
+pub mod bench;
 pub mod build;
 pub mod harness;
 pub mod native;

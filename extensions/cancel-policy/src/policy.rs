@@ -79,10 +79,10 @@ pub fn choose(metafield: Option<&str>) -> Result<Option<CompiledPolicy>, Rejecti
 fn load(json: &str) -> Result<CompiledPolicy, LoadError> {
     #[derive(serde::Deserialize)]
     struct Version {
-        v: Option<serde_json::Value>,
+        v: Option<serde_json::Number>,
     }
     let version: Version = serde_json::from_str(json)?;
-    match version.v.as_ref().and_then(serde_json::Value::as_u64) {
+    match version.v.as_ref().and_then(serde_json::Number::as_u64) {
         Some(v) if v == u64::from(FORMAT_VERSION) => Ok(serde_json::from_str(json)?),
         Some(found) => Err(LoadError::UnsupportedVersion { found }),
         None => Err(LoadError::MissingVersion),
