@@ -4,7 +4,6 @@
 use cancel_policy_core::facts::{Facts, RequestFacts};
 use cancel_policy_core::{CompiledPolicy, Decision, Trigger, evaluate};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::service::{AppState, ServiceError};
 use crate::shopify::AdminError;
@@ -166,7 +165,8 @@ pub async fn decide(app: &AppState, req: DecideRequest<'_>) -> Result<Decided, D
         vec![NewJob {
             shop: req.shop.to_string(),
             kind: "execute".to_string(),
-            payload: json!({ "decisionId": "{decision}" }).to_string(),
+            // `{decision}` becomes the new decision's id (a number) when stored.
+            payload: r#"{"decisionId":{decision}}"#.to_string(),
             idempotency_key: "execute:{decision}".to_string(),
             run_at: None,
         }]

@@ -127,7 +127,32 @@ impl Executor<'_> {
     pub async fn run(&self, decision_id: i64, order_id: &str) -> Result<RunEnd, ExecError> {
         let steps = self.store.steps(decision_id).await?;
         let mut failed = false;
+        // Someone else cancelled the order first: their cancellation settled the money, so
+        // this plan's refunds would pay twice.
+        let mut cancelled_elsewhere = false;
         for step in &steps {
+            if step.kind == "cancel_order" && step.status == "done" {
+                cancelled_elsewhere = step
+                    .result
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                    .and_then(|r| r.get("byThisStep").and_then(|b| b.as_bool()))
+                    == Some(false);
+            }
+            if cancelled_elsewhere
+                && matches!(step.kind.as_str(), "refund" | "cancel_lines")
+                && matches!(step.status.as_str(), "pending" | "running")
+            {
+                self.finish(
+                    step,
+                    "skipped",
+                    None,
+                    Some("the order was cancelled by someone else"),
+                    Instant::now(),
+                )
+                .await?;
+                continue;
+            }
             if failed {
                 if matches!(step.status.as_str(), "pending" | "running" | "waiting") {
                     self.finish(
@@ -164,6 +189,10 @@ impl Executor<'_> {
             let outcome = self.run_step(decision_id, step, &plan, order_id).await;
             match outcome {
                 Ok(StepOutcome::Done(result)) => {
+                    if step.kind == "cancel_order" {
+                        cancelled_elsewhere =
+                            result.get("byThisStep").and_then(|b| b.as_bool()) == Some(false);
+                    }
                     self.finish(step, "done", Some(&result), None, started)
                         .await?;
                 }
