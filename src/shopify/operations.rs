@@ -116,15 +116,28 @@ pub struct FulfillmentOrderSubmitCancellationRequest;
 )]
 pub struct TagsAdd;
 
+/// Without `skip_serializing_none` on purpose: a `compareDigest` of `None` must reach Shopify as
+/// an explicit `null` ("the metafield must not exist yet"), which is not the same as leaving the
+/// field out (no compare-and-set at all). Callers therefore set every optional field.
+/// https://shopify.dev/docs/api/admin-graphql/2026-04/mutations/metafieldsSet
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "schema/admin-2026-04.graphql",
     query_path = "schema/operations/metafields_set.graphql",
     response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MetafieldsSet;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "schema/admin-2026-04.graphql",
+    query_path = "schema/operations/policy_metafields.graphql",
+    response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone",
     skip_serializing_none
 )]
-pub struct MetafieldsSet;
+pub struct PolicyMetafields;
 
 #[derive(GraphQLQuery)]
 #[graphql(

@@ -15,4 +15,5 @@ mod bulk;
 mod crashes;
 mod customers;
 mod flow;
+mod publish;
 mod webhooks;
