@@ -469,7 +469,10 @@ pub async fn write_policy_metafields(
         let errors: Vec<String> = payload
             .user_errors
             .iter()
-            .map(|e| format!("{:?}: {}", e.code, e.message))
+            .map(|e| match &e.code {
+                Some(code) => format!("{code:?}: {}", e.message),
+                None => e.message.clone(),
+            })
             .collect();
         return Err(PublishError::Refused(errors.join("; ")));
     }
