@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+// Used by the JSON Schema helpers only.
+#[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::catalog::{CATALOG, FactType, Scope, WEEKDAYS};
 use crate::compiled::Trigger;
 use crate::facts::{OrderFacts, RequestFacts};
+#[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::outcome::{CANCEL_REASONS, HOLD_REASONS, REFUND_METHODS};
 
 /// A cancellation policy: a header, ordered rules, a default outcome, messages and test cases.

@@ -1,8 +1,11 @@
 //! Shop-local times for callers that know only UTC (the service and the command line).
 //! Evaluation itself never converts time zones: the Function gets local times in its input.
 
+// Conversions exist only with the `tz` feature.
+#[cfg_attr(not(feature = "tz"), allow(unused_imports))]
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+#[cfg_attr(not(feature = "tz"), allow(unused_imports))]
 use crate::facts::Facts;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
