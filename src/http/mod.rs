@@ -5,6 +5,7 @@ pub mod customer;
 pub mod flow;
 pub mod limits;
 pub mod merchant;
+pub mod webhook_writer;
 pub mod webhooks;
 
 use axum::Router;
@@ -20,7 +21,7 @@ use crate::workflow::decide::DecideError;
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .merge(webhooks::router())
+        .merge(webhooks::router(&app))
         .merge(customer::router())
         .merge(flow::router())
         .merge(merchant::router())

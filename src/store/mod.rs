@@ -95,8 +95,11 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
+            // One connection: SQLite has one writer at a time, and writers that race for the
+            // lock on separate connections wait in SQLite's busy handler, which sleeps 1 to
+            // 100 ms per try. Queued on the pool instead, each waits only for the commit ahead.
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(1)
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
@@ -1007,6 +1010,8 @@ impl Store {
 // After the macros above, which it uses.
 mod bulk;
 pub use bulk::{BulkOrderError, BulkRow, NewBulk, PageResult};
+mod webhook_batch;
+pub use webhook_batch::PendingWebhook;
 
 #[cfg(test)]
 mod tests;
