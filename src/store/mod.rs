@@ -941,6 +941,8 @@ impl Store {
                 "DELETE FROM policies WHERE shop = $1",
                 "DELETE FROM flow_runs WHERE shop = $1",
                 "DELETE FROM compliance_exports WHERE shop = $1",
+                // Its outcomes and errors go with it (ON DELETE CASCADE).
+                "DELETE FROM bulk_cancellations WHERE shop = $1",
                 "DELETE FROM jobs WHERE shop = $1 AND status <> 'running'",
                 "UPDATE webhooks SET body = '{}', status = 'redacted' WHERE shop = $1",
                 "DELETE FROM shops WHERE domain = $1",

@@ -174,6 +174,11 @@ on_both_databases! {
             assert!(app.dev.order_state(order).unwrap().cancelled_at.is_none());
             assert_eq!(cancellations(&app, order), 0);
         }
+        // `shop/redact` forgets the run with its counts.
+        let bulk_id = id.as_i64().unwrap();
+        app.store().redact_shop(&app.shop).await.unwrap();
+        assert!(app.store().bulk(bulk_id).await.unwrap().is_none());
+        assert!(app.store().bulk_outcomes(bulk_id).await.unwrap().is_empty());
     }
 }
 
