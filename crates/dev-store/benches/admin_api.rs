@@ -76,8 +76,8 @@ async fn main() {
 
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for id in ids.iter().take(n).cloned() {
-        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+    for id in ids.iter().take(n) {
+        let (client, url, token, id) = (client.clone(), url.clone(), token.clone(), id.clone());
         tasks.push(tokio::spawn(async move {
             post(&client, &url, &token, ORDER_FACTS, json!({ "id": id })).await
         }));
