@@ -110,6 +110,10 @@ struct Pacing {
     costs: HashMap<&'static str, f64>,
 }
 
+/// How many THROTTLED answers one call waits out before giving up (each wait is the time the
+/// bucket needs to hold the call's cost again).
+const MAX_THROTTLED_RETRIES: u32 = 20;
+
 #[derive(Clone)]
 pub struct AdminClient {
     http: reqwest::Client,
@@ -203,6 +207,7 @@ impl AdminClient {
         let operation = body.operation_name;
         let payload = serde_json::to_vec(&body).map_err(|e| AdminError::Decode(e.to_string()))?;
         let mut attempt = 0;
+        let (mut failures, mut throttled) = (0, 0);
         loop {
             attempt += 1;
             let booking = self.pace(&shop.domain, operation).await;
@@ -217,7 +222,17 @@ impl AdminClient {
                 }
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry { error, wait } => {
-                    if attempt >= self.retry.attempts {
+                    // THROTTLED always clears as the bucket refills, and the wait says when: it
+                    // gets a budget of its own instead of using up the tries meant for failures.
+                    // https://shopify.dev/docs/api/usage/limits#rate-limits
+                    let out_of_tries = if matches!(error, AdminError::Throttled) {
+                        throttled += 1;
+                        throttled > MAX_THROTTLED_RETRIES
+                    } else {
+                        failures += 1;
+                        failures >= self.retry.attempts
+                    };
+                    if out_of_tries {
                         return Err(error);
                     }
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
