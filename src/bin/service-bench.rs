@@ -31,7 +31,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use cancel_policy::config::{AppSecrets, RateLimits, Secret, Settings, WorkerSettings};
 use cancel_policy::service::{self, RunningService, Tuning};
-use cancel_policy::shopify::signatures::{sign_session_token, sign_webhook};
+use cancel_policy::shopify::signatures::{session_claims, sign_session_token, sign_webhook};
 use cancel_policy::store::NewPolicy;
 use cancel_policy_dev_store::seed::InventoryBehaviour;
 use cancel_policy_dev_store::{
@@ -220,28 +220,13 @@ impl Harness {
     }
 
     fn admin_token(&self) -> String {
-        let now = chrono::Utc::now().timestamp();
-        sign_session_token(
-            SECRET,
-            &json!({ "dest": format!("https://{}", self.shop), "aud": API_KEY, "sub": "1", "exp": now + 600, "nbf": now - 1 }),
-        )
+        let claims = session_claims(&self.shop, API_KEY, "1", Duration::from_secs(600));
+        sign_session_token(SECRET, &claims)
     }
 
     fn customer_token(&self, customer: &str) -> String {
-        let now = chrono::Utc::now().timestamp();
-        sign_session_token(
-            SECRET,
-            &json!({
-                "iss": format!("https://{}/admin", self.shop),
-                "dest": format!("https://{}", self.shop),
-                "aud": API_KEY,
-                "sub": customer,
-                "exp": now + 600,
-                "nbf": now - 1,
-                "iat": now,
-                "jti": format!("{:x}", rand::random::<u64>()),
-            }),
-        )
+        let claims = session_claims(&self.shop, API_KEY, customer, Duration::from_secs(600));
+        sign_session_token(SECRET, &claims)
     }
 
     /// `count` paid, unfulfilled orders placed `minutes_ago`, spread over `customers` customers.

@@ -216,6 +216,30 @@ pub fn sign_session_token(secret: &str, claims: &serde_json::Value) -> String {
     format!("{signed}.{signature}")
 }
 
+/// The claims Shopify puts in a session token for `subject` (a staff user id or a customer
+/// GID) of `shop`, valid for `lifetime` from now: what the demo, the load command and the
+/// tests sign with [`sign_session_token`].
+/// https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+pub fn session_claims(
+    shop: &str,
+    api_key: &str,
+    subject: &str,
+    lifetime: std::time::Duration,
+) -> serde_json::Value {
+    let now = Utc::now().timestamp();
+    let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+    serde_json::json!({
+        "iss": format!("https://{shop}/admin"),
+        "dest": format!("https://{shop}"),
+        "aud": api_key,
+        "sub": subject,
+        "exp": now.saturating_add(lifetime),
+        "nbf": now - 1,
+        "iat": now,
+        "jti": format!("{:016x}", rand::random::<u64>()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

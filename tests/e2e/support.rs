@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use cancel_policy::config::{AppSecrets, RateLimits, Secret, Settings, WorkerSettings};
 use cancel_policy::service::{self, RunningService, Tuning};
 use cancel_policy::shopify::client::RetryPolicy;
-use cancel_policy::shopify::signatures::{sign_app_proxy, sign_session_token, sign_webhook};
+use cancel_policy::shopify::signatures::{
+    session_claims, sign_app_proxy, sign_session_token, sign_webhook,
+};
 use cancel_policy::store::{NewPolicy, Store};
 use cancel_policy::workflow::execute::ExecTiming;
 use cancel_policy_dev_store::seed::InventoryBehaviour;
@@ -302,28 +304,13 @@ impl TestApp {
     }
 
     pub fn customer_token(&self, customer: &str) -> String {
-        let now = chrono::Utc::now().timestamp();
-        sign_session_token(
-            SECRET,
-            &json!({
-                "iss": format!("https://{}/admin", self.shop),
-                "dest": format!("https://{}", self.shop),
-                "aud": API_KEY,
-                "sub": customer,
-                "exp": now + 60,
-                "nbf": now - 1,
-                "iat": now,
-                "jti": format!("{:x}", rand::random::<u64>()),
-            }),
-        )
+        let claims = session_claims(&self.shop, API_KEY, customer, Duration::from_secs(60));
+        sign_session_token(SECRET, &claims)
     }
 
     pub fn admin_token(&self) -> String {
-        let now = chrono::Utc::now().timestamp();
-        sign_session_token(
-            SECRET,
-            &json!({ "dest": format!("https://{}", self.shop), "aud": API_KEY, "sub": "42", "exp": now + 60, "nbf": now - 1 }),
-        )
+        let claims = session_claims(&self.shop, API_KEY, "42", Duration::from_secs(60));
+        sign_session_token(SECRET, &claims)
     }
 
     pub async fn customer_cancel(&self, order: &str, customer: &str, body: Value) -> (u16, Value) {

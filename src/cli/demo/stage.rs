@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cancel_policy_dev_store::{DevStore, DevStoreConfig, RunningDevStore};
-use serde_json::json;
 
 use crate::config::{AppSecrets, RateLimits, Secret, Settings, WorkerSettings};
 use crate::service::{self, RunningService, Tuning};
 use crate::shopify::client::RetryPolicy;
-use crate::shopify::signatures::sign_session_token;
+use crate::shopify::signatures::{session_claims, sign_session_token};
 use crate::workflow::execute::ExecTiming;
 
 /// The demo app's client id: the `aud` of the session tokens the demo signs.
@@ -145,37 +144,17 @@ impl Stage {
 
     /// A session token as the shop's admin issues it to the embedded app.
     pub fn admin_token(&self, lifetime: Duration) -> String {
-        let now = chrono::Utc::now().timestamp();
-        let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(60);
         sign_session_token(
             &self.secret,
-            &json!({
-                "iss": format!("https://{}/admin", self.shop),
-                "dest": format!("https://{}", self.shop),
-                "aud": API_KEY,
-                "sub": "1",
-                "exp": now + lifetime,
-                "nbf": now - 1,
-                "iat": now,
-            }),
+            &session_claims(&self.shop, API_KEY, "1", lifetime),
         )
     }
 
     /// A session token as a customer-account extension gets it for a signed-in customer.
     pub(super) fn customer_token(&self, customer: &str) -> String {
-        let now = chrono::Utc::now().timestamp();
         sign_session_token(
             &self.secret,
-            &json!({
-                "iss": format!("https://{}/admin", self.shop),
-                "dest": format!("https://{}", self.shop),
-                "aud": API_KEY,
-                "sub": customer,
-                "exp": now + 60,
-                "nbf": now - 1,
-                "iat": now,
-                "jti": format!("{:016x}", rand::random::<u64>()),
-            }),
+            &session_claims(&self.shop, API_KEY, customer, Duration::from_secs(60)),
         )
     }
 
