@@ -14,6 +14,7 @@ use cancel_policy::config::{AppSecrets, RateLimits, Secret, Settings, WorkerSett
 use cancel_policy::service::{self, Tuning};
 use cancel_policy::shopify::API_VERSION;
 use cancel_policy::shopify::signatures::sign_webhook;
+use cancel_policy::workflow::inbox::ORDER_TOPICS;
 use toml::Value;
 
 fn app_config() -> Value {
@@ -131,6 +132,19 @@ async fn every_subscribed_topic_reaches_the_webhook_route_and_the_proxy_route_ex
         }
     }
     assert!(n >= 12, "only {n} topics subscribed");
+    let subscribed: Vec<String> = config["webhooks"]["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.get("topics"))
+        .flat_map(strings)
+        .collect();
+    for topic in ORDER_TOPICS {
+        assert!(
+            subscribed.contains(&topic.to_string()),
+            "{topic} is decided on but not subscribed"
+        );
+    }
     // An unsigned proxy call reaches the proxy route and is refused there (not a 404).
     let proxy = config["app_proxy"]["url"].as_str().unwrap();
     let answer = http

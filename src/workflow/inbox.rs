@@ -11,6 +11,20 @@ use crate::store::{OrderVersion, WebhookRow, parse_ts};
 use crate::workflow::JobError;
 use crate::workflow::decide::{DecideError, DecideRequest, decide};
 
+/// The order and fulfillment-order topics the service decides on. shopify.app.toml subscribes
+/// them (with inventory and compliance topics); the demo and the e2e suite subscribe them on
+/// the dev store.
+pub const ORDER_TOPICS: &[&str] = &[
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/risk_assessment_changed",
+    "fulfillment_orders/cancellation_request_accepted",
+    "fulfillment_orders/cancellation_request_rejected",
+    "fulfillment_orders/placed_on_hold",
+    "app/uninstalled",
+];
+
 /// The Admin GraphQL id in a payload: `admin_graphql_api_id` or one built from `id`.
 /// Order ids exceed 2^53: read them as integers or strings, never as floats.
 pub fn order_gid(body: &Value) -> Option<String> {

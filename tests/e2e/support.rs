@@ -12,6 +12,7 @@ use cancel_policy::shopify::signatures::{
 };
 use cancel_policy::store::{NewPolicy, Store};
 use cancel_policy::workflow::execute::ExecTiming;
+use cancel_policy::workflow::inbox::ORDER_TOPICS;
 use cancel_policy_dev_store::seed::InventoryBehaviour;
 use cancel_policy_dev_store::{
     DeliveryState, DevStore, DevStoreConfig, Faults, NewCustomer, NewLine, NewOrder, NewProduct,
@@ -21,17 +22,6 @@ use serde_json::{Value, json};
 
 pub const API_KEY: &str = "e2e-client-id";
 pub const SECRET: &str = "e2e-client-secret";
-
-pub const TOPICS: &[&str] = &[
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/risk_assessment_changed",
-    "fulfillment_orders/cancellation_request_accepted",
-    "fulfillment_orders/cancellation_request_rejected",
-    "fulfillment_orders/placed_on_hold",
-    "app/uninstalled",
-];
 
 pub struct Options {
     pub workers: usize,
@@ -218,7 +208,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
     )
     .await;
     let url = format!("{}/webhooks", service.url());
-    for topic in TOPICS {
+    for topic in ORDER_TOPICS {
         dev.subscribe_webhook(topic, &url);
     }
     TestApp {

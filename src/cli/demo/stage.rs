@@ -14,21 +14,10 @@ use crate::service::{self, RunningService, Tuning};
 use crate::shopify::client::RetryPolicy;
 use crate::shopify::signatures::{session_claims, sign_session_token};
 use crate::workflow::execute::ExecTiming;
+use crate::workflow::inbox::ORDER_TOPICS;
 
 /// The demo app's client id: the `aud` of the session tokens the demo signs.
 const API_KEY: &str = "cancel-policy-demo";
-
-/// Every topic the service acts on or records.
-const TOPICS: &[&str] = &[
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/risk_assessment_changed",
-    "fulfillment_orders/cancellation_request_accepted",
-    "fulfillment_orders/cancellation_request_rejected",
-    "fulfillment_orders/placed_on_hold",
-    "app/uninstalled",
-];
 
 /// The admin session token printed for trying the merchant API by hand.
 pub const PRINTED_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
@@ -124,7 +113,7 @@ impl Stage {
             .await
             .context("starting the service")?;
         let webhooks = format!("{}/webhooks", service.url());
-        for topic in TOPICS {
+        for topic in ORDER_TOPICS {
             dev.subscribe_webhook(topic, &webhooks);
         }
         Ok(Stage {
