@@ -1,0 +1,1244 @@
+//! [`CompiledPolicy::read`]: a hand-written, single-pass JSON reader for the compiled policy.
+//!
+//! `serde_json` costs the Shopify Function some 40 Wasm instructions per byte of the policy
+//! before any rule is tried; this reader knows the one shape it reads, so it goes straight from
+//! the text to the policy: keys are matched by their bytes, strings without escapes are found
+//! eight bytes at a time and copied once, small integers and short decimals are converted without
+//! the float parser, and there is no intermediate `serde_json::Value`.
+//!
+//! It accepts exactly what [`CompiledPolicy::load`] accepts and gives the same policy:
+//! whitespace anywhere, keys in any order, unknown keys skipped (any JSON value), a repeated key
+//! counting for its last value, `null` for an `Option`, defaults for missing `#[serde(default)]`
+//! fields, externally tagged enums as serde derives them (`"unit"`, `{"unit": null}`,
+//! `{"variant": payload}`), and, like `serde_json`, a struct nested in the policy (a rule, an
+//! outcome) also as an array of its fields. Strings are decoded and numbers converted exactly as
+//! `serde_json` (with `float_roundtrip`) does, and nesting stops at the same depth (127).
+//!
+//! Errors mirror `load`: a document that is not JSON is [`LoadError::Invalid`]; a JSON document
+//! whose top-level `v` is not a non-negative integer (or is missing) is
+//! [`LoadError::MissingVersion`]; one whose `v` is another integer is
+//! [`LoadError::UnsupportedVersion`], whatever the rest holds; any other problem is
+//! [`LoadError::Invalid`] with the byte where it was found.
+//!
+//! The common case (a well-formed policy of this format) is read in one pass. Only when that
+//! fails is the text read again, without building anything, to tell which error applies.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test};
+use crate::catalog::Fact;
+use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+
+/// `serde_json` refuses the 128th nested array or object.
+const MAX_DEPTH: u32 = 127;
+
+impl CompiledPolicy {
+    /// Reads a compiled policy from its JSON text without `serde_json`: the same policy as
+    /// [`CompiledPolicy::load`] for every text `load` accepts, and the same kind of error for
+    /// every text it refuses ([`LoadError::Invalid`], saying what and at which byte, where
+    /// `load` gives [`LoadError::Json`]), for a small fraction of the instructions.
+    ///
+    /// Never panics, and its recursion is bounded by the nesting limit.
+    pub fn read(json: &str) -> Result<Self, LoadError> {
+        let fault = match Reader::new(json).policy() {
+            Ok(policy) => return Ok(policy),
+            Err(fault) => fault,
+        };
+        // The slow path, for errors only: is it JSON at all, and which version does it claim?
+        match Reader::new(json).survey() {
+            Err(syntax) => Err(syntax.into()),
+            Ok(Version::Number(v)) if v == u64::from(FORMAT_VERSION) => Err(fault.into()),
+            Ok(Version::Number(found)) => Err(LoadError::UnsupportedVersion { found }),
+            Ok(Version::Absent | Version::Other) => Err(LoadError::MissingVersion),
+        }
+    }
+}
+
+/// What went wrong, and where.
+#[derive(Debug)]
+struct Fault {
+    at: usize,
+    problem: Cow<'static, str>,
+}
+
+impl From<Fault> for LoadError {
+    fn from(fault: Fault) -> Self {
+        LoadError::Invalid {
+            at: fault.at,
+            problem: fault.problem.into_owned(),
+        }
+    }
+}
+
+type Read<T> = Result<T, Fault>;
+
+/// The top-level `v`, as `load` sees it (`Value::as_u64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    Absent,
+    Number(u64),
+    /// Present but not an integer in `u64`: a string, a decimal, a negative number, ...
+    Other,
+}
+
+/// A field being read: like `Option`, but a value of the wrong shape is kept as an error
+/// rather than returned at once, because a later occurrence of the same key replaces it (as in
+/// the `serde_json::Value` that `load` goes through).
+enum Slot<T> {
+    Missing,
+    Got(T),
+    Bad(Fault),
+}
+
+impl<T> Slot<T> {
+    fn required(self, at: usize, name: &'static str) -> Read<T> {
+        match self {
+            Slot::Got(value) => Ok(value),
+            Slot::Bad(fault) => Err(fault),
+            Slot::Missing => Err(Fault {
+                at,
+                problem: Cow::Owned(format!("missing field `{name}`")),
+            }),
+        }
+    }
+
+    fn or_default(self) -> Read<T>
+    where
+        T: Default,
+    {
+        match self {
+            Slot::Got(value) => Ok(value),
+            Slot::Bad(fault) => Err(fault),
+            Slot::Missing => Ok(T::default()),
+        }
+    }
+}
+
+/// An enum variant's name, where it is, and whether a payload follows (`{"name": payload}`)
+/// or not (`"name"`).
+struct Tag<'t> {
+    name: &'t str,
+    at: usize,
+    payload: bool,
+}
+
+/// A number's text, checked against JSON's grammar, and its digits as an integer.
+struct Number {
+    start: usize,
+    end: usize,
+    negative: bool,
+    /// Neither a fraction nor an exponent.
+    integer: bool,
+    exponent: bool,
+    /// All the digits (integer and fraction) as one integer, unless `overflow`.
+    digits: u64,
+    overflow: bool,
+    /// Digits after the decimal point.
+    fraction: u32,
+}
+
+/// Powers of ten that are exact in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+impl Number {
+    fn as_u64(&self) -> Option<u64> {
+        (self.integer && !self.negative && !self.overflow).then_some(self.digits)
+    }
+
+    /// The nearest `f64`, as `serde_json` with `float_roundtrip` (and `str::parse`) finds it.
+    fn to_f64(&self, text: &str) -> Result<f64, &'static str> {
+        // Both operands exact, so the one rounding of the division is the correct one.
+        if !self.exponent
+            && !self.overflow
+            && self.digits <= 1 << 53
+            && let Some(scale) = POW10.get(self.fraction as usize)
+        {
+            let value = self.digits as f64 / scale;
+            return Ok(if self.negative { -value } else { value });
+        }
+        let value: f64 = text
+            .get(self.start..self.end)
+            .and_then(|t| t.parse().ok())
+            .ok_or("invalid number")?;
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err("number out of range")
+        }
+    }
+}
+
+/// The index of the first byte at or after `i` that ends a run of plain string bytes: `"`,
+/// `\` or a control character; `bytes.len()` if none. Eight bytes per step (Mycroft's trick, as
+/// `serde_json` does): the lowest flagged byte is always a true one.
+#[inline]
+fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = ONES << 7;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(chunk);
+        let control = word.wrapping_sub(ONES * 0x20) & !word;
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let quote = quote.wrapping_sub(ONES) & !quote;
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        let found = (control | quote | backslash) & HIGHS;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+fn hex_digit(b: u8) -> Option<u32> {
+    match b {
+        b'0'..=b'9' => Some(u32::from(b - b'0')),
+        b'a'..=b'f' => Some(u32::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u32::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: u32,
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    fn fault_at(&self, at: usize, problem: impl Into<Cow<'static, str>>) -> Fault {
+        Fault {
+            at,
+            problem: problem.into(),
+        }
+    }
+
+    /// At the current byte: the end of the text, or what was expected there instead.
+    #[cold]
+    fn expected(&self, what: &'static str) -> Fault {
+        if self.pos >= self.bytes.len() {
+            self.fault_at(self.pos, "unexpected end of the text")
+        } else {
+            self.fault_at(self.pos, format!("expected {what}"))
+        }
+    }
+
+    /// Skips whitespace and returns the next byte, without taking it.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    fn end(&mut self) -> Read<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.fault_at(self.pos, "trailing characters")),
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> bool {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Takes a `null` if one comes next.
+    fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null")
+    }
+
+    /// Takes the `[` or `{` at the current byte.
+    fn enter(&mut self) -> Read<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.fault_at(self.pos, "nesting deeper than 127 levels"));
+        }
+        self.depth += 1;
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.pos += 1;
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// After `[`: whether an element follows (else the `]` is taken).
+    fn first_element(&mut self) -> Read<bool> {
+        match self.peek() {
+            Some(b']') => {
+                self.leave();
+                Ok(false)
+            }
+            Some(_) => Ok(true),
+            None => Err(self.expected("a value or `]`")),
+        }
+    }
+
+    /// After an element: whether another follows (`,`) or the array ends (`]`, taken).
+    fn next_element(&mut self) -> Read<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b']') => {
+                self.leave();
+                Ok(false)
+            }
+            _ => Err(self.expected("`,` or `]`")),
+        }
+    }
+
+    /// After `{`: whether a member follows (else the `}` is taken).
+    fn first_member(&mut self) -> Read<bool> {
+        match self.peek() {
+            Some(b'}') => {
+                self.leave();
+                Ok(false)
+            }
+            Some(b'"') => Ok(true),
+            _ => Err(self.expected("a key (a string) or `}`")),
+        }
+    }
+
+    /// After a member: whether another follows (`,`) or the object ends (`}`, taken).
+    fn next_member(&mut self) -> Read<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                match self.peek() {
+                    Some(b'"') => Ok(true),
+                    _ => Err(self.expected("a key (a string)")),
+                }
+            }
+            Some(b'}') => {
+                self.leave();
+                Ok(false)
+            }
+            _ => Err(self.expected("`,` or `}`")),
+        }
+    }
+
+    /// A key and the `:` after it.
+    fn key(&mut self) -> Read<Cow<'a, str>> {
+        let key = self.string()?;
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(key)
+            }
+            _ => Err(self.expected("`:`")),
+        }
+    }
+
+    /// An object, handing each member's key to `member`, which must read (or skip) its value.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Read<()>) -> Read<()> {
+        if self.peek() != Some(b'{') {
+            return Err(self.expected("an object"));
+        }
+        self.enter()?;
+        if self.first_member()? {
+            loop {
+                let key = self.key()?;
+                member(self, key)?;
+                if !self.next_member()? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An array of items.
+    fn list<T>(
+        &mut self,
+        what: &'static str,
+        mut item: impl FnMut(&mut Self) -> Read<T>,
+    ) -> Read<Vec<T>> {
+        if self.peek() != Some(b'[') {
+            return Err(self.expected(what));
+        }
+        self.enter()?;
+        let mut items = Vec::new();
+        if self.first_element()? {
+            loop {
+                items.push(item(self)?);
+                if !self.next_element()? {
+                    break;
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// A two-element array (a tuple variant).
+    fn pair<A, B>(
+        &mut self,
+        what: &'static str,
+        first: impl FnOnce(&mut Self) -> Read<A>,
+        second: impl FnOnce(&mut Self) -> Read<B>,
+    ) -> Read<(A, B)> {
+        if self.peek() != Some(b'[') {
+            return Err(self.expected(what));
+        }
+        let at = self.pos;
+        self.enter()?;
+        if !self.first_element()? {
+            return Err(self.fault_at(at, format!("expected {what}, found an empty array")));
+        }
+        let a = first(self)?;
+        if !self.next_element()? {
+            return Err(self.fault_at(at, format!("expected {what}, found one element")));
+        }
+        let b = second(self)?;
+        if self.next_element()? {
+            return Err(self.fault_at(at, format!("expected {what}, found more elements")));
+        }
+        Ok((a, b))
+    }
+
+    /// A struct: an object (fields by key, unknown keys skipped), or, as `serde_json` also
+    /// accepts, an array of at most `fields` values in declaration order. `field` reads field
+    /// number `i` (or skips the value when `i` is out of range).
+    fn record(
+        &mut self,
+        what: &'static str,
+        fields: usize,
+        index: fn(&[u8]) -> usize,
+        mut field: impl FnMut(&mut Self, usize) -> Read<()>,
+    ) -> Read<()> {
+        match self.peek() {
+            Some(b'{') => self.object(|r, key| field(r, index(key.as_bytes()))),
+            Some(b'[') => {
+                let at = self.pos;
+                self.enter()?;
+                if self.first_element()? {
+                    let mut i = 0;
+                    loop {
+                        if i >= fields {
+                            return Err(self.fault_at(
+                                at,
+                                format!("expected {what}, found an array of too many elements"),
+                            ));
+                        }
+                        field(self, i)?;
+                        i += 1;
+                        if !self.next_element()? {
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    /// Reads a field's value into its slot; a value of the wrong shape is skipped (it must
+    /// still be JSON) and kept as the slot's error, in case the key comes again.
+    fn fill<T>(&mut self, slot: &mut Slot<T>, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<()> {
+        let (pos, depth) = (self.pos, self.depth);
+        match read(self) {
+            Ok(value) => *slot = Slot::Got(value),
+            Err(fault) => {
+                self.pos = pos;
+                self.depth = depth;
+                self.skip()?;
+                *slot = Slot::Bad(fault);
+            }
+        }
+        Ok(())
+    }
+
+    /// An externally tagged enum: `"name"`, or `{"name": payload}` (one key, which may repeat).
+    fn tagged<T>(
+        &mut self,
+        what: &'static str,
+        mut variant: impl FnMut(&mut Self, Tag<'_>) -> Read<T>,
+    ) -> Read<T> {
+        match self.peek() {
+            Some(b'"') => {
+                let at = self.pos;
+                let name = self.string()?;
+                variant(
+                    self,
+                    Tag {
+                        name: &name,
+                        at,
+                        payload: false,
+                    },
+                )
+            }
+            Some(b'{') => {
+                let open = self.pos;
+                self.enter()?;
+                if !self.first_member()? {
+                    return Err(self.fault_at(open, format!("expected {what}, found `{{}}`")));
+                }
+                let at = self.pos;
+                let name = self.key()?;
+                let mut slot = Slot::Missing;
+                loop {
+                    let tag = Tag {
+                        name: &name,
+                        at,
+                        payload: true,
+                    };
+                    self.fill(&mut slot, |r| variant(r, tag))?;
+                    if !self.next_member()? {
+                        break;
+                    }
+                    let again = self.pos;
+                    if self.key()? != name {
+                        return Err(self.fault_at(
+                            again,
+                            format!("expected {what}: an object with a single key"),
+                        ));
+                    }
+                }
+                slot.required(open, what)
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    #[cold]
+    fn unknown_variant(&self, what: &'static str, tag: &Tag<'_>) -> Fault {
+        self.fault_at(tag.at, format!("unknown {what} `{}`", tag.name))
+    }
+
+    /// An enum whose variants are all units.
+    fn unit_enum<T>(&mut self, what: &'static str, by_name: fn(&str) -> Option<T>) -> Read<T> {
+        self.tagged(what, |r, tag| {
+            let value = by_name(tag.name).ok_or_else(|| r.unknown_variant(what, &tag))?;
+            if tag.payload && !r.null() {
+                return Err(r.expected("null (the variant has no value)"));
+            }
+            Ok(value)
+        })
+    }
+
+    /// A string, borrowed from the text unless it has escapes.
+    fn string(&mut self) -> Read<Cow<'a, str>> {
+        if self.peek() != Some(b'"') {
+            return Err(self.expected("a string"));
+        }
+        let start = self.pos + 1;
+        let end = plain_run_end(self.bytes, start);
+        match self.bytes.get(end) {
+            Some(b'"') => {
+                let text = self
+                    .text
+                    .get(start..end)
+                    .ok_or_else(|| self.fault_at(end, "bad string"))?;
+                self.pos = end + 1;
+                Ok(Cow::Borrowed(text))
+            }
+            _ => self.escaped_string(start, end).map(Cow::Owned),
+        }
+    }
+
+    /// The rest of a string from its first escape (or bad byte) at `at`.
+    fn escaped_string(&mut self, start: usize, mut at: usize) -> Read<String> {
+        let mut out = String::new();
+        let mut run = start;
+        loop {
+            out.push_str(self.text.get(run..at).unwrap_or_default());
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.pos = at + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => at = self.escape(at + 1, &mut out)?,
+                Some(_) => {
+                    return Err(self.fault_at(at, "control character in a string"));
+                }
+                None => return Err(self.fault_at(at, "unexpected end of the text in a string")),
+            }
+            run = at;
+            at = plain_run_end(self.bytes, at);
+        }
+    }
+
+    /// Decodes the escape after a `\` at `at - 1`; returns where the string goes on.
+    fn escape(&self, at: usize, out: &mut String) -> Read<usize> {
+        let c = match self.bytes.get(at) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => return self.unicode_escape(at + 1, out),
+            Some(_) => return Err(self.fault_at(at, "invalid escape")),
+            None => return Err(self.fault_at(at, "unexpected end of the text in a string")),
+        };
+        out.push(c);
+        Ok(at + 1)
+    }
+
+    fn hex4(&self, at: usize) -> Read<u32> {
+        let mut n = 0;
+        for i in at..at + 4 {
+            let digit = self.bytes.get(i).copied().and_then(hex_digit);
+            n = n * 16 + digit.ok_or_else(|| self.fault_at(i, "invalid `\\u` escape"))?;
+        }
+        Ok(n)
+    }
+
+    /// `\uXXXX` (the `\u` before `at`), a surrogate pair as one character; lone surrogates are
+    /// refused, as `serde_json` refuses them in a string.
+    fn unicode_escape(&self, at: usize, out: &mut String) -> Read<usize> {
+        let n = self.hex4(at)?;
+        let (code, next) = match n {
+            0xDC00..=0xDFFF => return Err(self.fault_at(at, "lone trailing surrogate")),
+            0xD800..=0xDBFF => {
+                let low_at = at + 4;
+                if self.bytes.get(low_at..low_at + 2) != Some(b"\\u") {
+                    return Err(self.fault_at(low_at, "unpaired leading surrogate"));
+                }
+                let low = self.hex4(low_at + 2)?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(self.fault_at(low_at, "unpaired leading surrogate"));
+                }
+                (0x1_0000 + ((n - 0xD800) << 10) + (low - 0xDC00), low_at + 6)
+            }
+            _ => (n, at + 4),
+        };
+        let c = char::from_u32(code).ok_or_else(|| self.fault_at(at, "invalid `\\u` escape"))?;
+        out.push(c);
+        Ok(next)
+    }
+
+    fn owned_string(&mut self) -> Read<String> {
+        self.string().map(Cow::into_owned)
+    }
+
+    fn strings(&mut self) -> Read<Vec<String>> {
+        self.list("a list of strings", Self::owned_string)
+    }
+
+    /// A number's text, checked against JSON's grammar.
+    fn number(&mut self) -> Read<Number> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut i = start;
+        let negative = bytes.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let mut digits: u64 = 0;
+        let mut overflow = false;
+        let mut add = |d: u8| match digits
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+        {
+            Some(n) => digits = n,
+            None => overflow = true,
+        };
+        match bytes.get(i) {
+            Some(b'0') => {
+                i += 1;
+                if let Some(b'0'..=b'9') = bytes.get(i) {
+                    return Err(self.fault_at(i, "invalid number (leading zero)"));
+                }
+            }
+            Some(&d @ b'1'..=b'9') => {
+                add(d);
+                i += 1;
+                while let Some(&d @ b'0'..=b'9') = bytes.get(i) {
+                    add(d);
+                    i += 1;
+                }
+            }
+            _ => return Err(self.fault_at(i, "invalid number")),
+        }
+        let mut fraction = 0u32;
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&d @ b'0'..=b'9') = bytes.get(i) {
+                add(d);
+                fraction = fraction.saturating_add(1);
+                i += 1;
+            }
+            if fraction == 0 {
+                return Err(self.fault_at(i, "invalid number (no digit after `.`)"));
+            }
+        }
+        let exponent = matches!(bytes.get(i), Some(b'e' | b'E'));
+        if exponent {
+            i += 1;
+            if let Some(b'+' | b'-') = bytes.get(i) {
+                i += 1;
+            }
+            let first = i;
+            while let Some(b'0'..=b'9') = bytes.get(i) {
+                i += 1;
+            }
+            if i == first {
+                return Err(self.fault_at(i, "invalid number (no digit in the exponent)"));
+            }
+        }
+        self.pos = i;
+        Ok(Number {
+            start,
+            end: i,
+            negative,
+            integer: fraction == 0 && !exponent,
+            exponent,
+            digits,
+            overflow,
+            fraction,
+        })
+    }
+
+    fn number_here(&mut self, what: &'static str) -> Read<Number> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    fn f64(&mut self) -> Read<f64> {
+        let n = self.number_here("a number")?;
+        n.to_f64(self.text)
+            .map_err(|problem| self.fault_at(n.start, problem))
+    }
+
+    /// An unsigned integer that fits `T`.
+    fn uint<T: TryFrom<u64>>(&mut self) -> Read<T> {
+        let n = self.number_here("an unsigned integer")?;
+        let value = n.as_u64().and_then(|v| T::try_from(v).ok());
+        value.ok_or_else(|| {
+            let text = self.text.get(n.start..n.end).unwrap_or_default();
+            self.fault_at(
+                n.start,
+                format!(
+                    "`{text}` is not an unsigned integer of {} bits",
+                    8 * size_of::<T>()
+                ),
+            )
+        })
+    }
+
+    fn bool(&mut self) -> Read<bool> {
+        match self.peek() {
+            Some(b't') if self.literal(b"true") => Ok(true),
+            Some(b'f') if self.literal(b"false") => Ok(false),
+            _ => Err(self.expected("`true` or `false`")),
+        }
+    }
+
+    fn optional<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
+        if self.null() {
+            Ok(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    /// Any JSON value, checked as `serde_json` checks it and dropped.
+    fn skip(&mut self) -> Read<()> {
+        match self.peek() {
+            Some(b'"') => self.string().map(drop),
+            Some(b'{') => self.object(|r, _| r.skip()),
+            Some(b'[') => self.list("", Self::skip).map(drop),
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                if n.exponent || n.overflow {
+                    n.to_f64(self.text)
+                        .map_err(|problem| self.fault_at(n.start, problem))?;
+                }
+                Ok(())
+            }
+            Some(b't') if self.literal(b"true") => Ok(()),
+            Some(b'f') if self.literal(b"false") => Ok(()),
+            Some(b'n') if self.literal(b"null") => Ok(()),
+            _ => Err(self.expected("a JSON value")),
+        }
+    }
+
+    /// The value of `v`, as `Value::as_u64` sees it.
+    fn version(&mut self) -> Read<Version> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                if n.exponent || n.overflow {
+                    n.to_f64(self.text)
+                        .map_err(|problem| self.fault_at(n.start, problem))?;
+                }
+                Ok(n.as_u64().map_or(Version::Other, Version::Number))
+            }
+            _ => self.skip().map(|()| Version::Other),
+        }
+    }
+
+    /// The whole text as JSON, for its top-level `v` (the last one, as in a `Value`).
+    fn survey(&mut self) -> Read<Version> {
+        let mut version = Version::Absent;
+        if self.peek() == Some(b'{') {
+            self.object(|r, key| {
+                if key == "v" {
+                    version = r.version()?;
+                    Ok(())
+                } else {
+                    r.skip()
+                }
+            })?;
+        } else {
+            self.skip()?;
+        }
+        self.end()?;
+        Ok(version)
+    }
+
+    /// The whole text as a policy of this format.
+    fn policy(&mut self) -> Read<CompiledPolicy> {
+        let mut version = Version::Absent;
+        let (mut id, mut ver, mut loc, mut tz) =
+            (Slot::Missing, Slot::Missing, Slot::Missing, Slot::Missing);
+        let (mut rules, mut default, mut messages) = (Slot::Missing, Slot::Missing, Slot::Missing);
+        self.peek();
+        let at = self.pos;
+        self.object(|r, key| match key.as_bytes() {
+            [b'v'] => {
+                version = r.version()?;
+                Ok(())
+            }
+            [b'i', b'd'] => r.fill(&mut id, Self::owned_string),
+            [b'v', b'e', b'r'] => r.fill(&mut ver, Self::owned_string),
+            [b'l', b'o', b'c'] => r.fill(&mut loc, Self::owned_string),
+            [b't', b'z'] => r.fill(&mut tz, Self::owned_string),
+            [b'r'] => r.fill(&mut rules, |r| r.list("a list of rules", Self::rule)),
+            [b'd'] => r.fill(&mut default, Self::outcome),
+            [b'm'] => r.fill(&mut messages, |r| r.map(|r| r.map(Self::owned_string))),
+            _ => r.skip(),
+        })?;
+        self.end()?;
+        if version != Version::Number(u64::from(FORMAT_VERSION)) {
+            // `read` tells a missing version from another one.
+            return Err(self.fault_at(at, "not a policy of this format version"));
+        }
+        Ok(CompiledPolicy {
+            format: FORMAT_VERSION,
+            id: id.required(at, "id")?,
+            version: ver.required(at, "ver")?,
+            default_locale: loc.required(at, "loc")?,
+            timezone: tz.required(at, "tz")?,
+            rules: rules.required(at, "r")?,
+            default: default.required(at, "d")?,
+            messages: messages.or_default()?,
+        })
+    }
+
+    /// An object of values by key; a repeated key counts for its last value.
+    fn map<T>(&mut self, mut value: impl FnMut(&mut Self) -> Read<T>) -> Read<BTreeMap<String, T>> {
+        let mut map = BTreeMap::new();
+        let mut bad: Vec<(String, Fault)> = Vec::new();
+        self.object(|r, key| {
+            let mut slot = Slot::Missing;
+            r.fill(&mut slot, &mut value)?;
+            let key = key.into_owned();
+            bad.retain(|(k, _)| *k != key);
+            match slot {
+                Slot::Got(v) => {
+                    map.insert(key, v);
+                }
+                Slot::Bad(fault) => bad.push((key, fault)),
+                Slot::Missing => {}
+            }
+            Ok(())
+        })?;
+        match bad.into_iter().next() {
+            Some((_, fault)) => Err(fault),
+            None => Ok(map),
+        }
+    }
+
+    fn rule(&mut self) -> Read<Rule> {
+        let (mut id, mut t, mut w, mut o) =
+            (Slot::Missing, Slot::Missing, Slot::Missing, Slot::Missing);
+        self.peek();
+        let at = self.pos;
+        let index = |key: &[u8]| match key {
+            [b'i', b'd'] => 0,
+            [b't'] => 1,
+            [b'w'] => 2,
+            [b'o'] => 3,
+            _ => usize::MAX,
+        };
+        self.record("a rule", 4, index, |r, field| match field {
+            0 => r.fill(&mut id, Self::owned_string),
+            1 => r.fill(&mut t, Self::uint),
+            2 => r.fill(&mut w, Self::conditions),
+            3 => r.fill(&mut o, Self::outcome),
+            _ => r.skip(),
+        })?;
+        Ok(Rule {
+            id: id.required(at, "id")?,
+            triggers: t.required(at, "t")?,
+            when: w.or_default()?,
+            then: o.required(at, "o")?,
+        })
+    }
+
+    fn outcome(&mut self) -> Read<Outcome> {
+        let mut k = Slot::Missing;
+        let (mut rs, mut rf, mut fee) = (Slot::Missing, Slot::Missing, Slot::Missing);
+        let (mut rk, mut n) = (Slot::Missing, Slot::Missing);
+        let (mut sn, mut msg, mut hr) = (Slot::Missing, Slot::Missing, Slot::Missing);
+        let (mut tg, mut hm, mut ln) = (Slot::Missing, Slot::Missing, Slot::Missing);
+        self.peek();
+        let at = self.pos;
+        let index = |key: &[u8]| match key {
+            [b'k'] => 0,
+            [b'r', b's'] => 1,
+            [b'r', b'f'] => 2,
+            [b'f', b'e', b'e'] => 3,
+            [b'r', b'k'] => 4,
+            [b'n'] => 5,
+            [b's', b'n'] => 6,
+            [b't', b'g'] => 7,
+            [b'm', b's', b'g'] => 8,
+            [b'h', b'r'] => 9,
+            [b'h', b'm'] => 10,
+            [b'l', b'n'] => 11,
+            _ => usize::MAX,
+        };
+        self.record("an outcome", 12, index, |r, field| match field {
+            0 => r.fill(&mut k, |r| r.unit_enum("an outcome kind", outcome_kind)),
+            1 => r.fill(&mut rs, |r| {
+                r.optional(|r| r.unit_enum("a cancel reason", cancel_reason))
+            }),
+            2 => r.fill(&mut rf, |r| {
+                r.optional(|r| r.unit_enum("a refund method", refund_method))
+            }),
+            3 => r.fill(&mut fee, |r| r.optional(Self::fee)),
+            4 => r.fill(&mut rk, Self::bool),
+            5 => r.fill(&mut n, Self::bool),
+            6 => r.fill(&mut sn, |r| r.optional(Self::owned_string)),
+            7 => r.fill(&mut tg, Self::strings),
+            8 => r.fill(&mut msg, |r| r.optional(Self::owned_string)),
+            9 => r.fill(&mut hr, |r| r.optional(Self::owned_string)),
+            10 => r.fill(&mut hm, |r| r.optional(Self::uint)),
+            11 => r.fill(&mut ln, |r| r.optional(Self::conditions)),
+            _ => r.skip(),
+        })?;
+        Ok(Outcome {
+            kind: k.required(at, "k")?,
+            reason: rs.or_default()?,
+            refund: rf.or_default()?,
+            fee: fee.or_default()?,
+            restock: rk.or_default()?,
+            notify: n.or_default()?,
+            staff_note: sn.or_default()?,
+            tags: tg.or_default()?,
+            message: msg.or_default()?,
+            hold_reason: hr.or_default()?,
+            hold_minutes: hm.or_default()?,
+            lines: ln.or_default()?,
+        })
+    }
+
+    fn fee(&mut self) -> Read<Fee> {
+        const WHAT: &str = "a fee";
+        self.tagged(WHAT, |r, tag| match (tag.name, tag.payload) {
+            ("pct", true) => Ok(Fee::Percent(r.f64()?)),
+            ("fix", true) => Ok(Fee::Fixed(r.owned_string()?)),
+            ("pct" | "fix", false) => Err(r.fault_at(tag.at, "expected a fee with its value")),
+            _ => Err(r.unknown_variant(WHAT, &tag)),
+        })
+    }
+
+    fn conditions(&mut self) -> Read<Vec<Condition>> {
+        self.list("a list of conditions", Self::condition)
+    }
+
+    fn condition(&mut self) -> Read<Condition> {
+        const WHAT: &str = "a condition";
+        self.tagged(WHAT, |r, tag| {
+            let variant = match tag.name.as_bytes() {
+                [b'a', b'l', b'l'] => 0,
+                [b'a', b'n', b'y'] => 1,
+                [b'n', b'o', b't'] => 2,
+                [b'f'] => 3,
+                [b'l'] => 4,
+                _ => return Err(r.unknown_variant(WHAT, &tag)),
+            };
+            if !tag.payload {
+                return Err(r.fault_at(tag.at, "expected a condition with its value"));
+            }
+            Ok(match variant {
+                0 => Condition::All(r.conditions()?),
+                1 => Condition::Any(r.conditions()?),
+                2 => Condition::Not(Box::new(r.condition()?)),
+                3 => {
+                    let (fact, test) =
+                        r.pair("[fact, test]", |r| r.unit_enum("a fact", fact), Self::test)?;
+                    Condition::Fact(fact, test)
+                }
+                _ => {
+                    let (quantifier, conditions) = r.pair(
+                        "[quantifier, conditions]",
+                        Self::quantifier,
+                        Self::conditions,
+                    )?;
+                    Condition::Lines(quantifier, conditions)
+                }
+            })
+        })
+    }
+
+    fn quantifier(&mut self) -> Read<Quantifier> {
+        const WHAT: &str = "a quantifier";
+        self.tagged(WHAT, |r, tag| {
+            let unit = match tag.name {
+                "any" => Quantifier::Any,
+                "all" => Quantifier::All,
+                "none" => Quantifier::None,
+                "count" if tag.payload => return Ok(Quantifier::Count(r.test()?)),
+                "count" => return Err(r.fault_at(tag.at, "expected `count` with its test")),
+                _ => return Err(r.unknown_variant(WHAT, &tag)),
+            };
+            if tag.payload && !r.null() {
+                return Err(r.expected("null (the variant has no value)"));
+            }
+            Ok(unit)
+        })
+    }
+
+    fn test(&mut self) -> Read<Test> {
+        const WHAT: &str = "a test";
+        self.tagged(WHAT, |r, tag| {
+            let test = match tag.name {
+                "is" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "in" | "nin" | "pre" | "glob"
+                | "anyof" | "allof" | "noneof" | "allin" | "min" | "max" | "before" | "after"
+                | "cut" => tag.name,
+                _ => return Err(r.unknown_variant(WHAT, &tag)),
+            };
+            if !tag.payload {
+                return Err(r.fault_at(tag.at, "expected a test with its value"));
+            }
+            Ok(match test {
+                "is" => Test::Is(r.bool()?),
+                "eq" => Test::Eq(r.f64()?),
+                "ne" => Test::Ne(r.f64()?),
+                "lt" => Test::Lt(r.f64()?),
+                "le" => Test::Le(r.f64()?),
+                "gt" => Test::Gt(r.f64()?),
+                "ge" => Test::Ge(r.f64()?),
+                "in" => Test::In(r.strings()?),
+                "nin" => Test::NotIn(r.strings()?),
+                "pre" => Test::Prefix(r.strings()?),
+                "glob" => Test::Matches(r.owned_string()?),
+                "anyof" => Test::AnyOf(r.strings()?),
+                "allof" => Test::AllOf(r.strings()?),
+                "noneof" => Test::NoneOf(r.strings()?),
+                "allin" => Test::AllIn(r.strings()?),
+                "min" => Test::AtLeast(r.owned_string()?),
+                "max" => Test::AtMost(r.owned_string()?),
+                "before" => Test::Before(r.uint()?),
+                "after" => Test::After(r.uint()?),
+                _ => r.cutoff()?,
+            })
+        })
+    }
+
+    /// `{"at": minutes, "days": bits}` (a struct variant: an object only).
+    fn cutoff(&mut self) -> Read<Test> {
+        let (mut at_slot, mut days) = (Slot::Missing, Slot::Missing);
+        self.peek();
+        let at = self.pos;
+        self.object(|r, key| match key.as_bytes() {
+            [b'a', b't'] => r.fill(&mut at_slot, Self::uint),
+            [b'd', b'a', b'y', b's'] => r.fill(&mut days, Self::uint),
+            _ => r.skip(),
+        })?;
+        Ok(Test::Cutoff {
+            at: at_slot.required(at, "at")?,
+            days: days.required(at, "days")?,
+        })
+    }
+}
+
+fn outcome_kind(name: &str) -> Option<OutcomeKind> {
+    Some(match name {
+        "cancel" => OutcomeKind::Cancel,
+        "allow" => OutcomeKind::Allow,
+        "deny" => OutcomeKind::Deny,
+        "review" => OutcomeKind::Review,
+        "hold" => OutcomeKind::Hold,
+        "cancel_lines" => OutcomeKind::CancelLines,
+        _ => return None,
+    })
+}
+
+fn cancel_reason(name: &str) -> Option<CancelReason> {
+    Some(match name {
+        "CUSTOMER" => CancelReason::Customer,
+        "DECLINED" => CancelReason::Declined,
+        "FRAUD" => CancelReason::Fraud,
+        "INVENTORY" => CancelReason::Inventory,
+        "STAFF" => CancelReason::Staff,
+        "OTHER" => CancelReason::Other,
+        _ => return None,
+    })
+}
+
+fn refund_method(name: &str) -> Option<RefundMethod> {
+    Some(match name {
+        "original" => RefundMethod::Original,
+        "store_credit" => RefundMethod::StoreCredit,
+        "none" => RefundMethod::None,
+        _ => return None,
+    })
+}
+
+/// Facts by their serde names (`rename_all = "snake_case"`: no `_` before a digit, so
+/// `customer_cancellations30d`, unlike the catalog's policy-file names).
+const FACTS: [(&str, Fact); 43] = [
+    ("minutes_since_placed", Fact::MinutesSincePlaced),
+    ("business_days_since_placed", Fact::BusinessDaysSincePlaced),
+    ("local_time", Fact::LocalTime),
+    ("local_weekday", Fact::LocalWeekday),
+    ("before_cutoff", Fact::BeforeCutoff),
+    ("fulfillment_status", Fact::FulfillmentStatus),
+    ("fulfillment_order_status", Fact::FulfillmentOrderStatus),
+    ("fulfillment_request_status", Fact::FulfillmentRequestStatus),
+    ("financial_status", Fact::FinancialStatus),
+    ("total_price", Fact::TotalPrice),
+    ("currency", Fact::Currency),
+    ("sales_channel", Fact::SalesChannel),
+    ("order_tags", Fact::OrderTags),
+    ("test_order", Fact::TestOrder),
+    ("b2b", Fact::B2b),
+    ("shipping_country", Fact::ShippingCountry),
+    ("shipping_method", Fact::ShippingMethod),
+    ("local_pickup", Fact::LocalPickup),
+    ("discount_codes", Fact::DiscountCodes),
+    ("line_count", Fact::LineCount),
+    ("cancelled", Fact::Cancelled),
+    ("risk_level", Fact::RiskLevel),
+    ("risk_recommendation", Fact::RiskRecommendation),
+    ("risk_third_party", Fact::RiskThirdParty),
+    ("customer_tags", Fact::CustomerTags),
+    ("customer_orders", Fact::CustomerOrders),
+    ("customer_cancellations30d", Fact::CustomerCancellations30d),
+    ("customer_cancellations90d", Fact::CustomerCancellations90d),
+    (
+        "customer_cancellations365d",
+        Fact::CustomerCancellations365d,
+    ),
+    ("request_source", Fact::RequestSource),
+    ("request_reason", Fact::RequestReason),
+    ("request_locale", Fact::RequestLocale),
+    ("product_tags", Fact::ProductTags),
+    ("product_type", Fact::ProductType),
+    ("vendor", Fact::Vendor),
+    ("sku", Fact::Sku),
+    ("collections", Fact::Collections),
+    ("gift_card", Fact::GiftCard),
+    ("requires_shipping", Fact::RequiresShipping),
+    ("selling_plan", Fact::SellingPlan),
+    ("inventory_available", Fact::InventoryAvailable),
+    ("oversold", Fact::Oversold),
+    ("quantity", Fact::Quantity),
+];
+
+fn fact(name: &str) -> Option<Fact> {
+    FACTS.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+
+    use super::*;
+    use crate::catalog::CATALOG;
+
+    /// The reader's names are serde's: every catalog fact, and every unit enum.
+    #[test]
+    fn names_are_serdes() {
+        assert_eq!(FACTS.len(), CATALOG.len());
+        for spec in CATALOG {
+            let json = serde_json::to_string(&spec.fact).unwrap();
+            let name = json.trim_matches('"');
+            assert_eq!(fact(name), Some(spec.fact), "{name}");
+        }
+        for kind in OutcomeKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(outcome_kind(json.trim_matches('"')), Some(kind));
+        }
+        for name in crate::outcome::CANCEL_REASONS {
+            let reason: CancelReason = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+            assert_eq!(cancel_reason(name), Some(reason));
+        }
+        for name in crate::outcome::REFUND_METHODS {
+            let method: RefundMethod = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+            assert_eq!(refund_method(name), Some(method));
+        }
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        let text = b"abcdefghijklmnop\"qrs\\tu\x01vwxyz";
+        for start in 0..text.len() {
+            let expected = (start..text.len())
+                .find(|&i| matches!(text[i], b'"' | b'\\' | 0..=0x1f))
+                .unwrap_or(text.len());
+            assert_eq!(plain_run_end(text, start), expected, "from {start}");
+        }
+        let all: Vec<u8> = (0u8..=255).collect();
+        for b in 0u8..=255 {
+            let mut chunk = vec![b'a'; 20];
+            chunk[9] = b;
+            let stop = if b == b'"' || b == b'\\' || b < 0x20 {
+                9
+            } else {
+                20
+            };
+            assert_eq!(plain_run_end(&chunk, 0), stop, "byte {b}");
+        }
+        assert_eq!(plain_run_end(&all, 0x20), 0x22);
+    }
+}
