@@ -24,6 +24,7 @@
 //! fails is the text read again, without building anything, to tell which error applies.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use super::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test};
@@ -41,13 +42,15 @@ impl CompiledPolicy {
     ///
     /// Never panics, and its recursion is bounded by the nesting limit.
     pub fn read(json: &str) -> Result<Self, LoadError> {
-        let fault = match Reader::new(json).policy() {
+        let mut reader = Reader::new(json);
+        let fault = match reader.policy() {
             Ok(policy) => return Ok(policy),
-            Err(fault) => fault,
+            Err(Stop) => reader.take_fault(),
         };
         // The slow path, for errors only: is it JSON at all, and which version does it claim?
-        match Reader::new(json).survey() {
-            Err(syntax) => Err(syntax.into()),
+        let mut survey = Reader::new(json);
+        match survey.survey() {
+            Err(Stop) => Err(survey.take_fault().into()),
             Ok(Version::Number(v)) if v == u64::from(FORMAT_VERSION) => Err(fault.into()),
             Ok(Version::Number(found)) => Err(LoadError::UnsupportedVersion { found }),
             Ok(Version::Absent | Version::Other) => Err(LoadError::MissingVersion),
@@ -71,7 +74,11 @@ impl From<Fault> for LoadError {
     }
 }
 
-type Read<T> = Result<T, Fault>;
+/// Reading stopped: the reader holds the [`Fault`]. (A result this small is returned in
+/// registers, where one carrying the fault would go through memory at every call.)
+struct Stop;
+
+type Read<T> = Result<T, Stop>;
 
 /// The top-level `v`, as `load` sees it (`Value::as_u64`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,28 +95,25 @@ enum Version {
 enum Slot<T> {
     Missing,
     Got(T),
-    Bad(Fault),
+    Bad(Option<Fault>),
 }
 
 impl<T> Slot<T> {
-    fn required(self, at: usize, name: &'static str) -> Read<T> {
+    fn required(self, r: &Reader<'_>, at: usize, name: &'static str) -> Read<T> {
         match self {
             Slot::Got(value) => Ok(value),
-            Slot::Bad(fault) => Err(fault),
-            Slot::Missing => Err(Fault {
-                at,
-                problem: Cow::Owned(format!("missing field `{name}`")),
-            }),
+            Slot::Bad(fault) => Err(r.restore(fault)),
+            Slot::Missing => Err(r.fault_at(at, format!("missing field `{name}`"))),
         }
     }
 
-    fn or_default(self) -> Read<T>
+    fn or_default(self, r: &Reader<'_>) -> Read<T>
     where
         T: Default,
     {
         match self {
             Slot::Got(value) => Ok(value),
-            Slot::Bad(fault) => Err(fault),
+            Slot::Bad(fault) => Err(r.restore(fault)),
             Slot::Missing => Ok(T::default()),
         }
     }
@@ -175,7 +179,7 @@ impl Number {
 /// The index of the first byte at or after `i` that ends a run of plain string bytes: `"`,
 /// `\` or a control character; `bytes.len()` if none. Eight bytes per step (Mycroft's trick, as
 /// `serde_json` does): the lowest flagged byte is always a true one.
-#[inline]
+#[inline(always)]
 fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = ONES << 7;
@@ -218,6 +222,8 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: u32,
+    /// Why reading stopped, once it has.
+    fault: Cell<Option<Fault>>,
 }
 
 impl<'a> Reader<'a> {
@@ -227,19 +233,34 @@ impl<'a> Reader<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             depth: 0,
+            fault: Cell::new(None),
         }
     }
 
-    fn fault_at(&self, at: usize, problem: impl Into<Cow<'static, str>>) -> Fault {
-        Fault {
+    #[cold]
+    fn fault_at(&self, at: usize, problem: impl Into<Cow<'static, str>>) -> Stop {
+        self.fault.set(Some(Fault {
             at,
             problem: problem.into(),
-        }
+        }));
+        Stop
+    }
+
+    fn restore(&self, fault: Option<Fault>) -> Stop {
+        self.fault.set(fault);
+        Stop
+    }
+
+    fn take_fault(&mut self) -> Fault {
+        self.fault.take().unwrap_or(Fault {
+            at: self.pos,
+            problem: Cow::Borrowed("invalid"),
+        })
     }
 
     /// At the current byte: the end of the text, or what was expected there instead.
     #[cold]
-    fn expected(&self, what: &'static str) -> Fault {
+    fn expected(&self, what: &'static str) -> Stop {
         if self.pos >= self.bytes.len() {
             self.fault_at(self.pos, "unexpected end of the text")
         } else {
@@ -248,8 +269,15 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips whitespace and returns the next byte, without taking it.
-    #[inline]
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
+        match self.bytes.get(self.pos) {
+            Some(&b) if b > b' ' => Some(b),
+            _ => self.peek_past_whitespace(),
+        }
+    }
+
+    fn peek_past_whitespace(&mut self) -> Option<u8> {
         while let Some(&b) = self.bytes.get(self.pos) {
             if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
                 return Some(b);
@@ -281,6 +309,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the `[` or `{` at the current byte.
+    #[inline(always)]
     fn enter(&mut self) -> Read<()> {
         if self.depth >= MAX_DEPTH {
             return Err(self.fault_at(self.pos, "nesting deeper than 127 levels"));
@@ -290,12 +319,14 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    #[inline(always)]
     fn leave(&mut self) {
         self.pos += 1;
         self.depth = self.depth.saturating_sub(1);
     }
 
     /// After `[`: whether an element follows (else the `]` is taken).
+    #[inline(always)]
     fn first_element(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b']') => {
@@ -308,6 +339,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After an element: whether another follows (`,`) or the array ends (`]`, taken).
+    #[inline(always)]
     fn next_element(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b',') => {
@@ -323,6 +355,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After `{`: whether a member follows (else the `}` is taken).
+    #[inline(always)]
     fn first_member(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b'}') => {
@@ -335,6 +368,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After a member: whether another follows (`,`) or the object ends (`}`, taken).
+    #[inline(always)]
     fn next_member(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b',') => {
@@ -353,6 +387,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A key and the `:` after it.
+    #[inline(always)]
     fn key(&mut self) -> Read<Cow<'a, str>> {
         let key = self.string()?;
         match self.peek() {
@@ -469,11 +504,13 @@ impl<'a> Reader<'a> {
 
     /// Reads a field's value into its slot; a value of the wrong shape is skipped (it must
     /// still be JSON) and kept as the slot's error, in case the key comes again.
+    #[inline(always)]
     fn fill<T>(&mut self, slot: &mut Slot<T>, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<()> {
         let (pos, depth) = (self.pos, self.depth);
         match read(self) {
             Ok(value) => *slot = Slot::Got(value),
-            Err(fault) => {
+            Err(Stop) => {
+                let fault = self.fault.take();
                 self.pos = pos;
                 self.depth = depth;
                 self.skip()?;
@@ -529,14 +566,14 @@ impl<'a> Reader<'a> {
                         ));
                     }
                 }
-                slot.required(open, what)
+                slot.required(self, open, what)
             }
             _ => Err(self.expected(what)),
         }
     }
 
     #[cold]
-    fn unknown_variant(&self, what: &'static str, tag: &Tag<'_>) -> Fault {
+    fn unknown_variant(&self, what: &'static str, tag: &Tag<'_>) -> Stop {
         self.fault_at(tag.at, format!("unknown {what} `{}`", tag.name))
     }
 
@@ -552,6 +589,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, borrowed from the text unless it has escapes.
+    #[inline(always)]
     fn string(&mut self) -> Read<Cow<'a, str>> {
         if self.peek() != Some(b'"') {
             return Err(self.expected("a string"));
@@ -572,6 +610,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of a string from its first escape (or bad byte) at `at`.
+    #[inline(never)]
     fn escaped_string(&mut self, start: usize, mut at: usize) -> Read<String> {
         let mut out = String::new();
         let mut run = start;
@@ -645,6 +684,7 @@ impl<'a> Reader<'a> {
         Ok(next)
     }
 
+    #[inline(always)]
     fn owned_string(&mut self) -> Read<String> {
         self.string().map(Cow::into_owned)
     }
@@ -856,20 +896,20 @@ impl<'a> Reader<'a> {
         }
         Ok(CompiledPolicy {
             format: FORMAT_VERSION,
-            id: id.required(at, "id")?,
-            version: ver.required(at, "ver")?,
-            default_locale: loc.required(at, "loc")?,
-            timezone: tz.required(at, "tz")?,
-            rules: rules.required(at, "r")?,
-            default: default.required(at, "d")?,
-            messages: messages.or_default()?,
+            id: id.required(self, at, "id")?,
+            version: ver.required(self, at, "ver")?,
+            default_locale: loc.required(self, at, "loc")?,
+            timezone: tz.required(self, at, "tz")?,
+            rules: rules.required(self, at, "r")?,
+            default: default.required(self, at, "d")?,
+            messages: messages.or_default(self)?,
         })
     }
 
     /// An object of values by key; a repeated key counts for its last value.
     fn map<T>(&mut self, mut value: impl FnMut(&mut Self) -> Read<T>) -> Read<BTreeMap<String, T>> {
         let mut map = BTreeMap::new();
-        let mut bad: Vec<(String, Fault)> = Vec::new();
+        let mut bad: Vec<(String, Option<Fault>)> = Vec::new();
         self.object(|r, key| {
             let mut slot = Slot::Missing;
             r.fill(&mut slot, &mut value)?;
@@ -885,7 +925,7 @@ impl<'a> Reader<'a> {
             Ok(())
         })?;
         match bad.into_iter().next() {
-            Some((_, fault)) => Err(fault),
+            Some((_, fault)) => Err(self.restore(fault)),
             None => Ok(map),
         }
     }
@@ -910,10 +950,10 @@ impl<'a> Reader<'a> {
             _ => r.skip(),
         })?;
         Ok(Rule {
-            id: id.required(at, "id")?,
-            triggers: t.required(at, "t")?,
-            when: w.or_default()?,
-            then: o.required(at, "o")?,
+            id: id.required(self, at, "id")?,
+            triggers: t.required(self, at, "t")?,
+            when: w.or_default(self)?,
+            then: o.required(self, at, "o")?,
         })
     }
 
@@ -960,18 +1000,18 @@ impl<'a> Reader<'a> {
             _ => r.skip(),
         })?;
         Ok(Outcome {
-            kind: k.required(at, "k")?,
-            reason: rs.or_default()?,
-            refund: rf.or_default()?,
-            fee: fee.or_default()?,
-            restock: rk.or_default()?,
-            notify: n.or_default()?,
-            staff_note: sn.or_default()?,
-            tags: tg.or_default()?,
-            message: msg.or_default()?,
-            hold_reason: hr.or_default()?,
-            hold_minutes: hm.or_default()?,
-            lines: ln.or_default()?,
+            kind: k.required(self, at, "k")?,
+            reason: rs.or_default(self)?,
+            refund: rf.or_default(self)?,
+            fee: fee.or_default(self)?,
+            restock: rk.or_default(self)?,
+            notify: n.or_default(self)?,
+            staff_note: sn.or_default(self)?,
+            tags: tg.or_default(self)?,
+            message: msg.or_default(self)?,
+            hold_reason: hr.or_default(self)?,
+            hold_minutes: hm.or_default(self)?,
+            lines: ln.or_default(self)?,
         })
     }
 
@@ -1090,8 +1130,8 @@ impl<'a> Reader<'a> {
             _ => r.skip(),
         })?;
         Ok(Test::Cutoff {
-            at: at_slot.required(at, "at")?,
-            days: days.required(at, "days")?,
+            at: at_slot.required(self, at, "at")?,
+            days: days.required(self, at, "days")?,
         })
     }
 }
