@@ -704,12 +704,16 @@ impl<'a> Reader<'a> {
         }
         let mut digits: u64 = 0;
         let mut overflow = false;
-        let mut add = |d: u8| match digits
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
-        {
-            Some(n) => digits = n,
-            None => overflow = true,
+        // (`checked_mul` would call a 128-bit multiplication in Wasm.)
+        const MAX_TENTH: u64 = u64::MAX / 10;
+        let mut add = |d: u8| {
+            let d = u64::from(d - b'0');
+            if digits < MAX_TENTH || (digits == MAX_TENTH && d <= u64::MAX % 10) {
+                digits = digits * 10 + d;
+            } else {
+                // Once set, this stays set, and `digits` no longer counts.
+                overflow = true;
+            }
         };
         match bytes.get(i) {
             Some(b'0') => {
