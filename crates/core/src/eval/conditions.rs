@@ -1,6 +1,8 @@
 //! Three-valued evaluation of conditions: a fact the order lacks makes a test unknown, and a
 //! rule decides only when all its conditions are known to hold.
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, Duration, NaiveDateTime, Timelike};
 
 use crate::catalog::{Fact, RISK_LEVEL};
@@ -29,13 +31,14 @@ impl Tri {
     }
 }
 
-/// A fact's value for one order (or line).
+/// A fact's value for one order (or line), borrowed from the facts where it can be: a policy
+/// reads facts once per rule and line, and copying them dominated evaluation.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Num(f64),
     Bool(bool),
-    Text(String),
-    Set(Vec<String>),
+    Text(Cow<'a, str>),
+    Set(Cow<'a, [String]>),
     /// Minutes after midnight.
     Time(u16),
     /// Placement and now, shop-local.
@@ -46,7 +49,7 @@ pub enum Value {
     Missing,
 }
 
-impl std::fmt::Display for Value {
+impl std::fmt::Display for Value<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Value::Num(n) => write!(f, "{}", format_number(*n)),
@@ -150,17 +153,22 @@ fn any(results: impl Iterator<Item = Tri>) -> Tri {
     result
 }
 
-fn lower(items: &[String]) -> Vec<String> {
-    items.iter().map(|t| t.to_lowercase()).collect()
+/// The items in lower case, copied only when one of them has an upper-case letter.
+fn lower(items: &[String]) -> Cow<'_, [String]> {
+    if items.iter().all(|t| !t.chars().any(char::is_uppercase)) {
+        Cow::Borrowed(items)
+    } else {
+        Cow::Owned(items.iter().map(|t| t.to_lowercase()).collect())
+    }
 }
 
-fn opt_text(text: &Option<String>) -> Value {
-    text.as_ref()
-        .map_or(Value::Missing, |t| Value::Text(t.clone()))
+fn opt_text(text: &Option<String>) -> Value<'_> {
+    text.as_deref()
+        .map_or(Value::Missing, |t| Value::Text(Cow::Borrowed(t)))
 }
 
 /// Reads one fact.
-pub fn value_of(fact: Fact, ctx: &Context, line: Option<&LineFacts>) -> Value {
+pub fn value_of<'a>(fact: Fact, ctx: &'a Context, line: Option<&'a LineFacts>) -> Value<'a> {
     let order = &ctx.facts.order;
     let customer = order.customer.as_ref();
     match fact {
@@ -175,36 +183,37 @@ pub fn value_of(fact: Fact, ctx: &Context, line: Option<&LineFacts>) -> Value {
             Value::Time((now.hour() * 60 + now.minute()) as u16)
         }),
         Fact::LocalWeekday => ctx.now_local.map_or(Value::Missing, |now| {
-            Value::Text(weekday_name(now.weekday().num_days_from_monday()).to_string())
+            Value::Text(Cow::Borrowed(weekday_name(
+                now.weekday().num_days_from_monday(),
+            )))
         }),
         Fact::BeforeCutoff => match (ctx.placed_local, ctx.now_local) {
             (Some(placed), Some(now)) => Value::Moments { placed, now },
             _ => Value::Missing,
         },
         Fact::FulfillmentStatus => opt_text(&order.display_fulfillment_status),
-        Fact::FulfillmentOrderStatus => Value::Set(
+        Fact::FulfillmentOrderStatus => Value::Set(Cow::Owned(
             order
                 .fulfillment_orders
                 .iter()
                 .map(|f| f.status.clone())
                 .collect(),
-        ),
-        Fact::FulfillmentRequestStatus => Value::Set(
+        )),
+        Fact::FulfillmentRequestStatus => Value::Set(Cow::Owned(
             order
                 .fulfillment_orders
                 .iter()
                 .map(|f| f.request_status.clone())
                 .collect(),
-        ),
+        )),
         Fact::FinancialStatus => opt_text(&order.display_financial_status),
         Fact::TotalPrice => order
             .total_price
             .as_ref()
             .map_or(Value::Missing, |m| Value::Num(m.amount.as_f64())),
-        Fact::Currency => order
-            .total_price
-            .as_ref()
-            .map_or(Value::Missing, |m| Value::Text(m.currency_code.clone())),
+        Fact::Currency => order.total_price.as_ref().map_or(Value::Missing, |m| {
+            Value::Text(Cow::Borrowed(&m.currency_code))
+        }),
         Fact::SalesChannel => opt_text(&order.source_name),
         Fact::OrderTags => Value::Set(lower(&order.tags)),
         Fact::TestOrder => Value::Bool(order.test),
@@ -215,14 +224,10 @@ pub fn value_of(fact: Fact, ctx: &Context, line: Option<&LineFacts>) -> Value {
         Fact::DiscountCodes => Value::Set(lower(&order.discount_codes)),
         Fact::LineCount => Value::Num(order.line_items.len() as f64),
         Fact::Cancelled => Value::Bool(order.cancelled),
-        Fact::RiskLevel => Value::Text(order.risk.highest_level().to_string()),
-        Fact::RiskRecommendation => Value::Text(
-            order
-                .risk
-                .recommendation
-                .clone()
-                .unwrap_or_else(|| "NONE".to_string()),
-        ),
+        Fact::RiskLevel => Value::Text(Cow::Borrowed(order.risk.highest_level())),
+        Fact::RiskRecommendation => Value::Text(Cow::Borrowed(
+            order.risk.recommendation.as_deref().unwrap_or("NONE"),
+        )),
         Fact::RiskThirdParty => Value::Bool(order.risk.assessments.iter().any(|a| a.third_party)),
         Fact::CustomerTags => Value::Set(customer.map(|c| lower(&c.tags)).unwrap_or_default()),
         Fact::CustomerOrders => {
@@ -231,7 +236,7 @@ pub fn value_of(fact: Fact, ctx: &Context, line: Option<&LineFacts>) -> Value {
         Fact::CustomerCancellations30d => cancellations_within(ctx, 30),
         Fact::CustomerCancellations90d => cancellations_within(ctx, 90),
         Fact::CustomerCancellations365d => cancellations_within(ctx, 365),
-        Fact::RequestSource => Value::Text(ctx.request_source().to_string()),
+        Fact::RequestSource => Value::Text(Cow::Borrowed(ctx.request_source())),
         Fact::RequestReason => opt_text(&ctx.facts.request.reason),
         Fact::RequestLocale => opt_text(&ctx.facts.request.locale),
         Fact::ProductTags
@@ -248,20 +253,18 @@ pub fn value_of(fact: Fact, ctx: &Context, line: Option<&LineFacts>) -> Value {
     }
 }
 
-fn line_value(fact: Fact, line: &LineFacts) -> Value {
+fn line_value(fact: Fact, line: &LineFacts) -> Value<'_> {
     match fact {
         Fact::ProductTags => Value::Set(lower(&line.product_tags)),
         Fact::ProductType => opt_text(&line.product_type),
         Fact::Vendor => opt_text(&line.vendor),
         Fact::Sku => opt_text(&line.sku),
-        Fact::Collections => Value::Set(line.collection_ids.clone()),
+        Fact::Collections => Value::Set(Cow::Borrowed(&line.collection_ids)),
         Fact::GiftCard => Value::Bool(line.gift_card),
         Fact::RequiresShipping => Value::Bool(line.requires_shipping),
-        Fact::SellingPlan => Value::Text(
-            line.selling_plan
-                .clone()
-                .unwrap_or_else(|| "none".to_string()),
-        ),
+        Fact::SellingPlan => Value::Text(Cow::Borrowed(
+            line.selling_plan.as_deref().unwrap_or("none"),
+        )),
         Fact::InventoryAvailable => line
             .inventory_quantity
             .map_or(Value::Missing, |q| Value::Num(q as f64)),
@@ -271,7 +274,7 @@ fn line_value(fact: Fact, line: &LineFacts) -> Value {
     }
 }
 
-fn cancellations_within(ctx: &Context, days: i64) -> Value {
+fn cancellations_within(ctx: &Context, days: i64) -> Value<'static> {
     let Some(customer) = ctx.facts.order.customer.as_ref() else {
         return Value::Num(0.0);
     };
@@ -328,33 +331,38 @@ fn rank(level: &str) -> Option<usize> {
     RISK_LEVEL.iter().position(|l| *l == level)
 }
 
+/// `*` matches any run of characters, `?` exactly one. Walks both strings in place: this runs
+/// once per line and rule, so it must not allocate.
 fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
+    let (mut p, mut t) = (pattern, text);
+    // After the last `*`: the pattern that follows it and where in the text it was last tried.
+    let mut backtrack: Option<(&str, &str)> = None;
+    loop {
+        let mut text_chars = t.chars();
+        let Some(c) = text_chars.next() else { break };
+        let mut pattern_chars = p.chars();
+        match pattern_chars.next() {
             Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
+                p = pattern_chars.as_str();
+                backtrack = Some((p, t));
             }
-            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
+            Some(wanted) if wanted == '?' || wanted == c => {
+                p = pattern_chars.as_str();
+                t = text_chars.as_str();
             }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
+            _ => match backtrack {
+                Some((after_star, tried)) => {
+                    let mut retry = tried.chars();
+                    retry.next();
+                    p = after_star;
+                    t = retry.as_str();
+                    backtrack = Some((after_star, t));
                 }
                 None => return false,
             },
         }
     }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.chars().all(|c| c == '*')
 }
 
 /// Applies a test to a value; a missing value makes any test unknown.

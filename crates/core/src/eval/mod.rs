@@ -3,13 +3,14 @@
 
 mod actions;
 pub mod conditions;
+#[cfg(feature = "explain")]
 pub mod describe;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 pub use actions::STAFF_NOTE_LIMIT;
 
-use crate::compiled::{CompiledPolicy, Rule, Trigger};
+use crate::compiled::{CompiledPolicy, Condition, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
 use crate::facts::Facts;
 use conditions::{Tri, eval_all};
@@ -100,7 +101,7 @@ pub fn evaluate_with(
     let ctx = Context::new(facts, now, trigger);
     let mut trace = options.trace.then(Vec::new);
     for rule in &policy.rules {
-        let step = try_rule(rule, &ctx);
+        let step = try_rule(rule, &ctx, trace.is_some());
         if let Some(trace) = trace.as_mut() {
             trace.push(TraceStep {
                 rule: rule.id.clone(),
@@ -127,7 +128,9 @@ struct RuleStep {
     decided: Option<Option<Vec<usize>>>,
 }
 
-fn try_rule(rule: &Rule, ctx: &Context) -> RuleStep {
+/// `explain` says which condition failed; only a trace shows it, and describing a condition
+/// costs more than testing it (it matters in the Function's instruction budget).
+fn try_rule(rule: &Rule, ctx: &Context, explain: bool) -> RuleStep {
     if rule.triggers & ctx.trigger.bit() == 0 {
         return RuleStep {
             result: TraceResult::OtherTrigger,
@@ -137,8 +140,9 @@ fn try_rule(rule: &Rule, ctx: &Context) -> RuleStep {
     }
     let (result, first) = eval_all(&rule.when, ctx, None);
     let failed = first
+        .filter(|_| explain)
         .and_then(|i| rule.when.get(i))
-        .map(|c| describe::with_value(c, ctx));
+        .and_then(|c| describe_failure(c, ctx));
     match result {
         Tri::True => match &rule.then.lines {
             Some(selector) => {
@@ -154,10 +158,7 @@ fn try_rule(rule: &Rule, ctx: &Context) -> RuleStep {
                 if selected.is_empty() {
                     RuleStep {
                         result: TraceResult::NoLines,
-                        failed: Some(format!(
-                            "no line matched {}",
-                            describe::conjunction(selector)
-                        )),
+                        failed: explain.then(|| describe_no_line(selector)).flatten(),
                         decided: None,
                     }
                 } else {
@@ -185,4 +186,27 @@ fn try_rule(rule: &Rule, ctx: &Context) -> RuleStep {
             decided: None,
         },
     }
+}
+
+#[cfg(feature = "explain")]
+fn describe_failure(condition: &Condition, ctx: &Context) -> Option<String> {
+    Some(describe::with_value(condition, ctx))
+}
+
+#[cfg(not(feature = "explain"))]
+fn describe_failure(_: &Condition, _: &Context) -> Option<String> {
+    None
+}
+
+#[cfg(feature = "explain")]
+fn describe_no_line(selector: &[Condition]) -> Option<String> {
+    Some(format!(
+        "no line matched {}",
+        describe::conjunction(selector)
+    ))
+}
+
+#[cfg(not(feature = "explain"))]
+fn describe_no_line(_: &[Condition]) -> Option<String> {
+    None
 }
