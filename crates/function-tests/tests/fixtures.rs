@@ -116,9 +116,10 @@ fn corpus() -> Vec<(String, Value, Option<Value>)> {
             input
         }),
         ("quantity-not-a-number", {
-            let mut input = base.clone();
-            input["order"]["lineItems"] =
-                json!([{ "id": "gid://shopify/LineItem/1", "quantity": "two" }]);
+            // Oversell cancels lines, so it reads their quantities (the Function reads only
+            // what the policy consults).
+            let (mut input, _) = case_input(preset(&presets, "oversell.toml"), 0);
+            input["order"]["lineItems"][0]["quantity"] = json!("two");
             input
         }),
         (

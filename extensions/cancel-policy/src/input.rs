@@ -13,6 +13,8 @@ use cancel_policy_core::money::{Amount, Money};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use shopify_function::wasm_api::Value;
 
+use crate::policy::{LineNeeds, Needs};
+
 /// A place in the input, rendered only when an error needs it.
 #[derive(Clone, Copy)]
 pub struct Path<'a> {
@@ -245,20 +247,18 @@ fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
     Some(utc.and_utc())
 }
 
-/// Everything the Function reads, before the policy is known.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FunctionInput {
+/// What the Function reads before it knows the policy.
+pub struct Head {
     pub trigger: Trigger,
     pub requested_at: DateTime<Utc>,
+    /// The `request` object, for the fields read once the policy is known.
+    pub request: Value,
     /// The compiled-policy metafield's value, when the owner has one.
     pub policy_json: Option<String>,
-    pub facts: Facts,
-    /// Per line: the `hasTags` answers, in the order of the `$productTags` variable; `None`
-    /// when the line's product no longer exists.
-    pub tag_answers: Vec<Option<Vec<bool>>>,
 }
 
-pub fn read(root: &Value) -> Read<FunctionInput> {
+/// The request and the policy: read for every run.
+pub fn read_head(root: &Value) -> Read<Head> {
     let path = Path::ROOT;
     object(root, &path)?;
 
@@ -276,31 +276,6 @@ pub fn read(root: &Value) -> Read<FunctionInput> {
     let requested_path = request_path.field("requestedAt");
     let requested_at = utc(&request.get_obj_prop("requestedAt"), &requested_path)?
         .ok_or_else(|| error(&requested_path, "required, found null"))?;
-    let request_facts = RequestFacts {
-        source: opt_string(
-            &request.get_obj_prop("source"),
-            &request_path.field("source"),
-        )?,
-        reason: opt_string(
-            &request.get_obj_prop("reason"),
-            &request_path.field("reason"),
-        )?,
-        locale: opt_string(
-            &request.get_obj_prop("locale"),
-            &request_path.field("locale"),
-        )?,
-    };
-
-    let shop_path = path.field("shop");
-    let shop = root.get_obj_prop("shop");
-    object(&shop, &shop_path)?;
-    let local_time_path = shop_path.field("localTime");
-    let local_time = shop.get_obj_prop("localTime");
-    object(&local_time, &local_time_path)?;
-    let now_path = local_time_path.field("dateTime");
-    let now_local = local(&local_time.get_obj_prop("dateTime"), &now_path)?
-        .ok_or_else(|| error(&now_path, "required, found null"))?;
-
     let owner_path = path.field("cancellationPolicy");
     let owner = root.get_obj_prop("cancellationPolicy");
     object(&owner, &owner_path)?;
@@ -315,95 +290,158 @@ pub fn read(root: &Value) -> Read<FunctionInput> {
         None
     };
 
-    let order_path = path.field("order");
-    let order_value = root.get_obj_prop("order");
-    object(&order_value, &order_path)?;
-    let (order, tag_answers) = read_order(&order_value, &order_path)?;
-
-    Ok(FunctionInput {
+    Ok(Head {
         trigger,
         requested_at,
+        request,
         policy_json,
-        facts: Facts {
-            order,
-            request: request_facts,
-            now_local: Some(now_local),
-        },
-        tag_answers,
     })
 }
 
-type Answers = Option<Vec<bool>>;
-type OrderParts = (OrderFacts, Vec<Answers>);
+/// Per line: the `hasTags` answers, in the order of the `$productTags` variable; `None` when
+/// the line's product no longer exists or the policy asks about no tag.
+pub type Answers = Option<Vec<bool>>;
 
-fn read_order(order: &Value, path: &Path) -> Read<OrderParts> {
-    let mut facts = OrderFacts {
-        id: string(&order.get_obj_prop("id"), &path.field("id"))?,
-        created_at: utc(&order.get_obj_prop("createdAt"), &path.field("createdAt"))?,
-        created_at_local: local(
-            &order.get_obj_prop("createdAtLocal"),
-            &path.field("createdAtLocal"),
-        )?,
-        cancelled: opt_object(
-            &order.get_obj_prop("cancellation"),
-            &path.field("cancellation"),
-        )?,
-        display_fulfillment_status: opt_string(
-            &order.get_obj_prop("displayFulfillmentStatus"),
-            &path.field("displayFulfillmentStatus"),
-        )?,
-        display_financial_status: opt_string(
-            &order.get_obj_prop("displayFinancialStatus"),
-            &path.field("displayFinancialStatus"),
-        )?,
-        ..OrderFacts::default()
+/// The order facts the policy can consult (`needs`); the rest keep their defaults, unread.
+pub fn read_facts(root: &Value, request: &Value, needs: &Needs) -> Read<(Facts, Vec<Answers>)> {
+    let path = Path::ROOT;
+    let request_path = path.field("request");
+    let optional = |wanted: bool, field: &'static str| {
+        if wanted {
+            opt_string(&request.get_obj_prop(field), &request_path.field(field))
+        } else {
+            Ok(None)
+        }
+    };
+    let request = RequestFacts {
+        source: optional(needs.request_source, "source")?,
+        reason: optional(needs.request_reason, "reason")?,
+        locale: optional(needs.request_locale, "locale")?,
+    };
+    let now_local = if needs.now_local {
+        let shop_path = path.field("shop");
+        let shop = root.get_obj_prop("shop");
+        object(&shop, &shop_path)?;
+        let local_time_path = shop_path.field("localTime");
+        let local_time = shop.get_obj_prop("localTime");
+        object(&local_time, &local_time_path)?;
+        let now_path = local_time_path.field("dateTime");
+        Some(
+            local(&local_time.get_obj_prop("dateTime"), &now_path)?
+                .ok_or_else(|| error(&now_path, "required, found null"))?,
+        )
+    } else {
+        None
     };
 
-    let fo_path = path.field("fulfillmentOrders");
-    let fulfillment_orders = order.get_obj_prop("fulfillmentOrders");
-    for index in 0..list(&fulfillment_orders, &fo_path)? {
-        let item_path = fo_path.index(index);
-        let item = fulfillment_orders.get_at_index(index);
-        object(&item, &item_path)?;
-        facts.fulfillment_orders.push(FulfillmentOrderFacts {
-            status: string(&item.get_obj_prop("status"), &item_path.field("status"))?,
-            request_status: string(
-                &item.get_obj_prop("requestStatus"),
-                &item_path.field("requestStatus"),
-            )?,
-            ..FulfillmentOrderFacts::default()
-        });
-    }
+    let order_path = path.field("order");
+    let order_value = root.get_obj_prop("order");
+    object(&order_value, &order_path)?;
+    let (order, tag_answers) = read_order(&order_value, &order_path, needs)?;
+    Ok((
+        Facts {
+            order,
+            request,
+            now_local,
+        },
+        tag_answers,
+    ))
+}
 
-    let total_path = path.field("totalPriceSet");
-    let total = order.get_obj_prop("totalPriceSet");
-    if opt_object(&total, &total_path)? {
-        let money_path = total_path.field("presentmentMoney");
-        facts.total_price = Some(money(&total.get_obj_prop("presentmentMoney"), &money_path)?);
-    }
-
-    let entity_path = path.field("purchasingEntity");
-    let entity = order.get_obj_prop("purchasingEntity");
-    if opt_object(&entity, &entity_path)? {
-        let typename = string(
-            &entity.get_obj_prop("__typename"),
-            &entity_path.field("__typename"),
+fn read_order(order: &Value, path: &Path, needs: &Needs) -> Read<(OrderFacts, Vec<Answers>)> {
+    // The id is always read: it is required, so an empty order is refused.
+    let mut facts = OrderFacts {
+        id: string(&order.get_obj_prop("id"), &path.field("id"))?,
+        ..OrderFacts::default()
+    };
+    if needs.placed {
+        facts.created_at = utc(&order.get_obj_prop("createdAt"), &path.field("createdAt"))?;
+        facts.created_at_local = local(
+            &order.get_obj_prop("createdAtLocal"),
+            &path.field("createdAtLocal"),
         )?;
-        facts.b2b = typename == "PurchasingCompany";
+    }
+    if needs.cancelled {
+        facts.cancelled = opt_object(
+            &order.get_obj_prop("cancellation"),
+            &path.field("cancellation"),
+        )?;
+    }
+    if needs.fulfillment_status {
+        facts.display_fulfillment_status = opt_string(
+            &order.get_obj_prop("displayFulfillmentStatus"),
+            &path.field("displayFulfillmentStatus"),
+        )?;
+    }
+    if needs.financial_status {
+        facts.display_financial_status = opt_string(
+            &order.get_obj_prop("displayFinancialStatus"),
+            &path.field("displayFinancialStatus"),
+        )?;
+    }
+    if needs.fulfillment_orders {
+        let fo_path = path.field("fulfillmentOrders");
+        let fulfillment_orders = order.get_obj_prop("fulfillmentOrders");
+        for index in 0..list(&fulfillment_orders, &fo_path)? {
+            let item_path = fo_path.index(index);
+            let item = fulfillment_orders.get_at_index(index);
+            object(&item, &item_path)?;
+            facts.fulfillment_orders.push(FulfillmentOrderFacts {
+                status: string(&item.get_obj_prop("status"), &item_path.field("status"))?,
+                request_status: string(
+                    &item.get_obj_prop("requestStatus"),
+                    &item_path.field("requestStatus"),
+                )?,
+                ..FulfillmentOrderFacts::default()
+            });
+        }
+    }
+    if needs.total_price {
+        let total_path = path.field("totalPriceSet");
+        let total = order.get_obj_prop("totalPriceSet");
+        if opt_object(&total, &total_path)? {
+            let money_path = total_path.field("presentmentMoney");
+            facts.total_price = Some(money(&total.get_obj_prop("presentmentMoney"), &money_path)?);
+        }
+    }
+    if needs.b2b {
+        let entity_path = path.field("purchasingEntity");
+        let entity = order.get_obj_prop("purchasingEntity");
+        if opt_object(&entity, &entity_path)? {
+            let typename = string(
+                &entity.get_obj_prop("__typename"),
+                &entity_path.field("__typename"),
+            )?;
+            facts.b2b = typename == "PurchasingCompany";
+        }
+    }
+    if needs.risk {
+        facts.risk = read_risk(&order.get_obj_prop("risk"), &path.field("risk"))?;
     }
 
-    facts.risk = read_risk(&order.get_obj_prop("risk"), &path.field("risk"))?;
-
-    let lines_path = path.field("lineItems");
-    let lines = order.get_obj_prop("lineItems");
-    let count = list(&lines, &lines_path)?;
-    let mut tag_answers = Vec::with_capacity(count);
-    facts.line_items.reserve(count);
-    for index in 0..count {
-        let line_path = lines_path.index(index);
-        let (line, tags) = read_line(&lines.get_at_index(index), &line_path)?;
-        facts.line_items.push(line);
-        tag_answers.push(tags);
+    let mut tag_answers = Vec::new();
+    if let Some(line_needs) = &needs.lines {
+        let lines_path = path.field("lineItems");
+        let lines = order.get_obj_prop("lineItems");
+        let count = list(&lines, &lines_path)?;
+        facts.line_items.reserve(count);
+        let any_field = line_needs.id
+            || line_needs.quantity
+            || line_needs.sku
+            || line_needs.selling_plan
+            || line_needs.inventory
+            || line_needs.tags;
+        for index in 0..count {
+            if !any_field {
+                // Only the number of lines is consulted.
+                facts.line_items.push(LineFacts::default());
+                continue;
+            }
+            let line_path = lines_path.index(index);
+            let (line, tags) = read_line(&lines.get_at_index(index), &line_path, line_needs)?;
+            facts.line_items.push(line);
+            tag_answers.push(tags);
+        }
     }
     Ok((facts, tag_answers))
 }
@@ -448,42 +486,54 @@ fn read_risk(risk: &Value, path: &Path) -> Read<RiskFacts> {
     Ok(facts)
 }
 
-fn read_line(line: &Value, path: &Path) -> Read<(LineFacts, Answers)> {
+fn read_line(line: &Value, path: &Path, needs: &LineNeeds) -> Read<(LineFacts, Answers)> {
     object(line, path)?;
-    let mut facts = LineFacts {
-        id: string(&line.get_obj_prop("id"), &path.field("id"))?,
-        quantity: integer(&line.get_obj_prop("quantity"), &path.field("quantity"))?,
-        ..LineFacts::default()
-    };
-    let variant_path = path.field("variant");
-    let variant = line.get_obj_prop("variant");
-    if opt_object(&variant, &variant_path)? {
-        facts.sku = opt_string(&variant.get_obj_prop("sku"), &variant_path.field("sku"))?;
-        let quantity = variant.get_obj_prop("inventoryQuantity");
-        if !quantity.is_null() {
-            facts.inventory_quantity = Some(integer(
-                &quantity,
-                &variant_path.field("inventoryQuantity"),
-            )?);
+    let mut facts = LineFacts::default();
+    if needs.id {
+        facts.id = string(&line.get_obj_prop("id"), &path.field("id"))?;
+    }
+    if needs.quantity {
+        facts.quantity = integer(&line.get_obj_prop("quantity"), &path.field("quantity"))?;
+    }
+    if needs.selling_plan {
+        let plan_path = path.field("sellingPlan");
+        let plan = line.get_obj_prop("sellingPlan");
+        if opt_object(&plan, &plan_path)? {
+            // `SellingPlanCategory` (SUBSCRIPTION, PRE_ORDER) is the fact's value in upper case.
+            facts.selling_plan =
+                opt_string(&plan.get_obj_prop("category"), &plan_path.field("category"))?
+                    .map(|category| category.to_ascii_lowercase());
         }
-        facts.inventory_policy = opt_string(
-            &variant.get_obj_prop("inventoryPolicy"),
-            &variant_path.field("inventoryPolicy"),
-        )?;
     }
-    let plan_path = path.field("sellingPlan");
-    let plan = line.get_obj_prop("sellingPlan");
-    if opt_object(&plan, &plan_path)? {
-        // `SellingPlanCategory` (SUBSCRIPTION, PRE_ORDER) is the fact's value in upper case.
-        facts.selling_plan =
-            opt_string(&plan.get_obj_prop("category"), &plan_path.field("category"))?
-                .map(|category| category.to_ascii_lowercase());
+    if needs.sku || needs.inventory {
+        let variant_path = path.field("variant");
+        let variant = line.get_obj_prop("variant");
+        if opt_object(&variant, &variant_path)? {
+            if needs.sku {
+                facts.sku = opt_string(&variant.get_obj_prop("sku"), &variant_path.field("sku"))?;
+            }
+            if needs.inventory {
+                let quantity = variant.get_obj_prop("inventoryQuantity");
+                if !quantity.is_null() {
+                    facts.inventory_quantity = Some(integer(
+                        &quantity,
+                        &variant_path.field("inventoryQuantity"),
+                    )?);
+                }
+                facts.inventory_policy = opt_string(
+                    &variant.get_obj_prop("inventoryPolicy"),
+                    &variant_path.field("inventoryPolicy"),
+                )?;
+            }
+        }
     }
-    let product_path = path.field("product");
-    let product = line.get_obj_prop("product");
     let mut tags = None;
-    if opt_object(&product, &product_path)? {
-        tags = Some(answers(&product, &product_path, "hasTags", "hasTag")?);
+    if needs.tags {
+        let product_path = path.field("product");
+        let product = line.get_obj_prop("product");
+        if opt_object(&product, &product_path)? {
+            tags = Some(answers(&product, &product_path, "hasTags", "hasTag")?);
+        }
     }
     Ok((facts, tags))
 }

@@ -22,31 +22,46 @@ fn order_cancellation_run(input: RawInput) -> shopify_function::Result<RunOutput
 }
 
 pub fn decide(root: &Value) -> RunOutput {
-    let input = match input::read(root) {
-        Ok(input) => input,
-        Err(error) => {
-            return RunOutput::Rejected {
-                code: RejectCode::InvalidInput,
-                message: error.to_string(),
-            };
-        }
+    let head = match input::read_head(root) {
+        Ok(head) => head,
+        Err(error) => return invalid_input(&error),
     };
-    let decided = policy::choose(input.policy_json.as_deref()).and_then(|policy| {
-        let Some(policy) = policy else {
-            return Ok(RunOutput::PolicyMissing);
-        };
-        policy::check_supported(&policy)?;
-        let mut facts = input.facts;
-        policy::apply_answers(&policy, &mut facts, &input.tag_answers)?;
-        Ok(RunOutput::Decision(cancel_policy_core::evaluate(
-            &policy,
-            &facts,
-            input.requested_at,
-            input.trigger,
-        )))
-    });
-    decided.unwrap_or_else(|rejection| RunOutput::Rejected {
+    let policy = match policy::choose(head.policy_json.as_deref()) {
+        Ok(Some(policy)) => policy,
+        Ok(None) => return RunOutput::PolicyMissing,
+        Err(rejection) => return rejected(rejection),
+    };
+    if let Err(rejection) = policy::check_supported(&policy) {
+        return rejected(rejection);
+    }
+    let needs = policy::needs(&policy, head.trigger);
+    let (mut facts, tag_answers) = match input::read_facts(root, &head.request, &needs) {
+        Ok(read) => read,
+        Err(error) => return invalid_input(&error),
+    };
+    if needs.lines.is_some_and(|lines| lines.tags)
+        && let Err(rejection) = policy::apply_answers(&policy, &mut facts, &tag_answers)
+    {
+        return rejected(rejection);
+    }
+    RunOutput::Decision(cancel_policy_core::evaluate(
+        &policy,
+        &facts,
+        head.requested_at,
+        head.trigger,
+    ))
+}
+
+fn invalid_input(error: &input::InputError) -> RunOutput {
+    RunOutput::Rejected {
+        code: RejectCode::InvalidInput,
+        message: error.to_string(),
+    }
+}
+
+fn rejected(rejection: policy::Rejection) -> RunOutput {
+    RunOutput::Rejected {
         code: rejection.code,
         message: rejection.message,
-    })
+    }
 }

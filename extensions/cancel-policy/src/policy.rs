@@ -1,9 +1,11 @@
 //! Which policy decides (the owner's metafield, else the built-in one), and whether this
 //! Function's input can answer everything the policy asks.
 
+use cancel_policy_core::Trigger;
 use cancel_policy_core::catalog::Fact;
 use cancel_policy_core::compiled::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Test};
 use cancel_policy_core::facts::Facts;
+use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
 
 use crate::output::RejectCode;
 
@@ -62,7 +64,7 @@ pub fn choose(metafield: Option<&str>) -> Result<Option<CompiledPolicy>, Rejecti
         None if BAKED_POLICY.trim().is_empty() => return Ok(None),
         None => ("the built-in policy", BAKED_POLICY),
     };
-    load(json).map(Some).map_err(|e| match e {
+    CompiledPolicy::read(json).map(Some).map_err(|e| match e {
         LoadError::UnsupportedVersion { found } => reject(
             RejectCode::UnsupportedPolicyVersion,
             format!(
@@ -71,32 +73,6 @@ pub fn choose(metafield: Option<&str>) -> Result<Option<CompiledPolicy>, Rejecti
         ),
         e => reject(RejectCode::InvalidPolicy, format!("{source}: {e}")),
     })
-}
-
-/// `CompiledPolicy::load` without the intermediate `serde_json::Value`, and in one pass for a
-/// policy of the current format (the common case): the text is parsed straight into the
-/// policy, and only when that fails is it read again for its version, to tell an unknown
-/// format from a broken document. Same errors, far fewer instructions in the Wasm.
-fn load(json: &str) -> Result<CompiledPolicy, LoadError> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        v: Option<serde_json::Number>,
-    }
-    let parse_error = match serde_json::from_str::<CompiledPolicy>(json) {
-        Ok(policy) if policy.format == FORMAT_VERSION => return Ok(policy),
-        Ok(policy) => {
-            return Err(LoadError::UnsupportedVersion {
-                found: u64::from(policy.format),
-            });
-        }
-        Err(e) => e,
-    };
-    let version: Version = serde_json::from_str(json)?;
-    match version.v.as_ref().and_then(serde_json::Number::as_u64) {
-        Some(v) if v == u64::from(FORMAT_VERSION) => Err(parse_error.into()),
-        Some(found) => Err(LoadError::UnsupportedVersion { found }),
-        None => Err(LoadError::MissingVersion),
-    }
 }
 
 /// Refuses a policy that tests facts this Function's input does not carry, naming them all.
@@ -198,4 +174,129 @@ fn matched(
         .filter(|(_, has)| **has)
         .map(|(value, _)| value.clone())
         .collect())
+}
+
+/// The parts of the input a decision can depend on. Shopify's provider decodes the input
+/// lazily and each field read costs about a thousand instructions, so the Function reads only
+/// what the rules of this trigger, their outcomes and the default can consult.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub request_source: bool,
+    pub request_reason: bool,
+    pub request_locale: bool,
+    /// `shop.localTime`: time-of-day, weekday and the placement-based facts.
+    pub now_local: bool,
+    /// `createdAt` and `createdAtLocal`.
+    pub placed: bool,
+    pub cancelled: bool,
+    pub fulfillment_status: bool,
+    pub fulfillment_orders: bool,
+    pub financial_status: bool,
+    pub total_price: bool,
+    pub b2b: bool,
+    pub risk: bool,
+    /// `None` when no line is consulted, not even the number of lines.
+    pub lines: Option<LineNeeds>,
+}
+
+/// Which fields of each line are consulted (the number of lines always is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineNeeds {
+    /// Line id and quantity: `cancel_lines` names them.
+    pub id: bool,
+    pub quantity: bool,
+    pub sku: bool,
+    pub selling_plan: bool,
+    pub inventory: bool,
+    pub tags: bool,
+}
+
+impl Needs {
+    fn lines(&mut self) -> &mut LineNeeds {
+        self.lines.get_or_insert_with(LineNeeds::default)
+    }
+
+    fn fact(&mut self, fact: Fact) {
+        match fact {
+            Fact::LocalTime | Fact::LocalWeekday => self.now_local = true,
+            Fact::MinutesSincePlaced | Fact::BusinessDaysSincePlaced | Fact::BeforeCutoff => {
+                self.now_local = true;
+                self.placed = true;
+            }
+            Fact::FulfillmentStatus => self.fulfillment_status = true,
+            Fact::FulfillmentOrderStatus | Fact::FulfillmentRequestStatus => {
+                self.fulfillment_orders = true;
+            }
+            Fact::FinancialStatus => self.financial_status = true,
+            Fact::TotalPrice | Fact::Currency => self.total_price = true,
+            Fact::B2b => self.b2b = true,
+            Fact::Cancelled => self.cancelled = true,
+            Fact::RiskLevel | Fact::RiskRecommendation | Fact::RiskThirdParty => self.risk = true,
+            Fact::LineCount => {
+                self.lines();
+            }
+            Fact::Quantity => self.lines().quantity = true,
+            Fact::Sku => self.lines().sku = true,
+            Fact::SellingPlan => self.lines().selling_plan = true,
+            Fact::InventoryAvailable | Fact::Oversold => self.lines().inventory = true,
+            Fact::ProductTags => self.lines().tags = true,
+            Fact::RequestSource => self.request_source = true,
+            Fact::RequestReason => self.request_reason = true,
+            Fact::RequestLocale => self.request_locale = true,
+            // Other facts are refused by `check_supported`.
+            _ => {}
+        }
+    }
+
+    fn outcome(&mut self, outcome: &Outcome) {
+        if outcome.fee.is_some() {
+            self.financial_status = true;
+            self.total_price = true;
+        }
+        if outcome.refund == Some(RefundMethod::StoreCredit) {
+            self.b2b = true;
+        }
+        if let Some(note) = &outcome.staff_note {
+            self.risk |= note.contains("{risk_level}");
+            self.request_reason |= note.contains("{request_reason}");
+        }
+        // Without a reason of its own, a cancellation's reason depends on who asked; it shows
+        // in the cancel action and in a staff note's `{reason}`.
+        let shows_reason = matches!(outcome.kind, OutcomeKind::Cancel | OutcomeKind::Allow)
+            || outcome.staff_note.is_some();
+        if outcome.reason.is_none() && shows_reason {
+            self.request_source = true;
+        }
+        // The message is in the customer's locale.
+        self.request_locale |= outcome.message.is_some();
+        if outcome.kind == OutcomeKind::Hold && outcome.hold_minutes.is_some() {
+            self.now_local = true;
+            self.placed = true;
+        }
+        if outcome.kind == OutcomeKind::CancelLines {
+            let lines = self.lines();
+            lines.id = true;
+            lines.quantity = true;
+        }
+        for condition in outcome.lines.iter().flatten() {
+            condition.visit_facts(&mut |fact, _| self.fact(fact));
+        }
+    }
+}
+
+/// What deciding `policy` for `trigger` may read.
+pub fn needs(policy: &CompiledPolicy, trigger: Trigger) -> Needs {
+    let mut needs = Needs::default();
+    for rule in policy
+        .rules
+        .iter()
+        .filter(|rule| rule.triggers & trigger.bit() != 0)
+    {
+        for condition in &rule.when {
+            condition.visit_facts(&mut |fact, _| needs.fact(fact));
+        }
+        needs.outcome(&rule.then);
+    }
+    needs.outcome(&policy.default);
+    needs
 }
