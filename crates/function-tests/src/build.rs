@@ -51,6 +51,29 @@ pub fn artifacts() -> Result<&'static Artifacts, String> {
 /// Builds the Function with `baked_policy` (a compiled policy JSON file) built in.
 pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Artifacts, BuildError> {
     ensure_wasm_target();
+    let mut function = wasm_build(target_dir, "cancel-policy-function", "function");
+    if let Some(policy) = baked_policy {
+        function.env(BAKED_POLICY_VAR, policy);
+    }
+    run(function)?;
+    // Shopify publishes its provider built with `cargo build --release` (its workspace sets no
+    // profile), so the tests run it optimised for speed, not with the Function's size profile.
+    // https://github.com/Shopify/shopify-function-wasm-api/blob/main/.github/workflows/publish.yml
+    run(wasm_build(
+        target_dir,
+        "cancel-policy-function-provider",
+        "release",
+    ))?;
+    let dir = target_dir.join("wasm32-unknown-unknown");
+    Ok(Artifacts {
+        function: dir.join("function").join("cancel-policy-function.wasm"),
+        provider: dir
+            .join("release")
+            .join("cancel_policy_function_provider.wasm"),
+    })
+}
+
+fn wasm_build(target_dir: &Path, package: &str, profile: &str) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -59,31 +82,27 @@ pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Arti
             "build",
             "--quiet",
             "-p",
-            "cancel-policy-function",
-            "-p",
-            "cancel-policy-function-provider",
+            package,
             "--target",
             "wasm32-unknown-unknown",
             "--profile",
-            "function",
+            profile,
             "--target-dir",
         ])
         .arg(target_dir)
         .env_remove(BAKED_POLICY_VAR);
-    if let Some(policy) = baked_policy {
-        command.env(BAKED_POLICY_VAR, policy);
-    }
+    command
+}
+
+fn run(mut command: Command) -> Result<(), BuildError> {
     let output = command.output()?;
-    if !output.status.success() {
-        return Err(BuildError::Failed(
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(BuildError::Failed(
             String::from_utf8_lossy(&output.stderr).into_owned(),
-        ));
+        ))
     }
-    let dir = target_dir.join("wasm32-unknown-unknown").join("function");
-    Ok(Artifacts {
-        function: dir.join("cancel-policy-function.wasm"),
-        provider: dir.join("cancel_policy_function_provider.wasm"),
-    })
 }
 
 /// rustup installs the targets of rust-toolchain.toml only with a new toolchain; on a machine

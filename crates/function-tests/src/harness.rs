@@ -1,8 +1,9 @@
 //! Runs a `shopify_function` 2.x module the way Shopify's function-runner does: the provider
 //! module (Shopify's, from crates.io) holds the MessagePack input and output; the Function
-//! imports `shopify_function_v2`. Imports without guest pointers link straight to the
-//! provider's `_`-prefixed exports; the five that pass guest memory get host functions that
-//! copy bytes between the two memories. Fuel counts the instructions of both modules.
+//! imports `shopify_function_v2`. Each import is a host function that calls the provider's
+//! `_`-prefixed export (the five that pass guest memory also copy bytes between the two
+//! memories). Fuel counts the instructions of both modules; the fuel spent inside the provider
+//! is also counted apart, so the benchmark can say how much of a run is Shopify's input reading.
 
 use std::path::Path;
 
@@ -20,6 +21,8 @@ pub struct RunResult {
     pub logs: String,
     /// Wasm instructions executed (wasmtime fuel), Function and provider together.
     pub instructions: u64,
+    /// Of `instructions`, those spent inside the provider (reading input, writing output).
+    pub provider_instructions: u64,
     /// Linear memory of both modules after the run (memories never shrink: this is the peak).
     pub memory_bytes: u64,
 }
@@ -34,6 +37,8 @@ pub struct FunctionRunner {
 
 struct Shims {
     guest_memory: Option<Memory>,
+    /// Fuel spent inside the provider's exports, measured around each import call.
+    provider_instructions: u64,
 }
 
 impl FunctionRunner {
@@ -55,7 +60,13 @@ impl FunctionRunner {
 
     /// Runs the Function on `input` (the JSON the input query would return).
     pub fn run(&self, input: &serde_json::Value) -> anyhow::Result<RunResult> {
-        let mut store = Store::new(&self.engine, Shims { guest_memory: None });
+        let mut store = Store::new(
+            &self.engine,
+            Shims {
+                guest_memory: None,
+                provider_instructions: 0,
+            },
+        );
         store.set_fuel(FUEL)?;
         let provider = Instance::new(&mut store, &self.provider, &[])?;
         let provider_memory = provider
@@ -70,9 +81,17 @@ impl FunctionRunner {
             let name = import.name();
             if !link_shim(&mut linker, &mut store, &provider, provider_memory, name)? {
                 let export = provider
-                    .get_export(&mut store, &format!("_{name}"))
+                    .get_func(&mut store, &format!("_{name}"))
                     .ok_or_else(|| anyhow!("the provider does not export `_{name}`"))?;
-                linker.define(&mut store, IMPORT_MODULE, name, export)?;
+                let ty = export.ty(&store);
+                linker.func_new(
+                    IMPORT_MODULE,
+                    name,
+                    ty,
+                    move |mut caller, params, results| {
+                        metered(&mut caller, |caller| export.call(caller, params, results))
+                    },
+                )?;
             }
         }
         let function = linker.instantiate(&mut store, &self.function)?;
@@ -121,9 +140,22 @@ impl FunctionRunner {
             output,
             logs: String::from_utf8_lossy(&log_bytes).into_owned(),
             instructions,
+            provider_instructions: store.data().provider_instructions,
             memory_bytes,
         })
     }
+}
+
+/// Runs `call` and adds the fuel it used to the provider's share.
+fn metered<T>(
+    caller: &mut Caller<'_, Shims>,
+    call: impl FnOnce(&mut Caller<'_, Shims>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let before = caller.get_fuel()?;
+    let result = call(caller)?;
+    let spent = before.saturating_sub(caller.get_fuel()?);
+    caller.data_mut().provider_instructions += spent;
+    Ok(result)
 }
 
 fn guest(caller: &Caller<'_, Shims>) -> anyhow::Result<Memory> {
@@ -172,16 +204,18 @@ fn link_shim(
                 IMPORT_MODULE,
                 name,
                 move |mut caller: Caller<'_, Shims>, src: i32, out: i32, len: i32| {
-                    let from = addr.call(&mut caller, src)?;
-                    let guest = guest(&caller)?;
-                    copy(
-                        &mut caller,
-                        provider_memory,
-                        at(from),
-                        guest,
-                        at(out),
-                        at(len),
-                    )
+                    metered(&mut caller, |mut caller| {
+                        let from = addr.call(&mut caller, src)?;
+                        let guest = guest(caller)?;
+                        copy(
+                            caller,
+                            provider_memory,
+                            at(from),
+                            guest,
+                            at(out),
+                            at(len),
+                        )
+                    })
                 },
             )?;
         }
@@ -194,17 +228,19 @@ fn link_shim(
                 IMPORT_MODULE,
                 name,
                 move |mut caller: Caller<'_, Shims>, scope: i64, ptr: i32, len: i32| {
-                    let dst = alloc.call(&mut caller, len)?;
-                    let guest = guest(&caller)?;
-                    copy(
-                        &mut caller,
-                        guest,
-                        at(ptr),
-                        provider_memory,
-                        at(dst),
-                        at(len),
-                    )?;
-                    get.call(&mut caller, (scope, dst, len))
+                    metered(&mut caller, |mut caller| {
+                        let dst = alloc.call(&mut caller, len)?;
+                        let guest = guest(caller)?;
+                        copy(
+                            caller,
+                            guest,
+                            at(ptr),
+                            provider_memory,
+                            at(dst),
+                            at(len),
+                        )?;
+                        get.call(&mut caller, (scope, dst, len))
+                    })
                 },
             )?;
         }
@@ -215,12 +251,14 @@ fn link_shim(
                 IMPORT_MODULE,
                 name,
                 move |mut caller: Caller<'_, Shims>, ptr: i32, len: i32| {
-                    let (result, dst) = split(new.call(&mut caller, len)?);
-                    if result == 0 {
-                        let guest = guest(&caller)?;
-                        copy(&mut caller, guest, at(ptr), provider_memory, dst, at(len))?;
-                    }
-                    Ok(result as i32)
+                    metered(&mut caller, |mut caller| {
+                        let (result, dst) = split(new.call(&mut caller, len)?);
+                        if result == 0 {
+                            let guest = guest(caller)?;
+                            copy(caller, guest, at(ptr), provider_memory, dst, at(len))?;
+                        }
+                        Ok(result as i32)
+                    })
                 },
             )?;
         }
@@ -231,10 +269,12 @@ fn link_shim(
                 IMPORT_MODULE,
                 name,
                 move |mut caller: Caller<'_, Shims>, ptr: i32, len: i32| {
-                    let (id, dst) = split(intern.call(&mut caller, len)?);
-                    let guest = guest(&caller)?;
-                    copy(&mut caller, guest, at(ptr), provider_memory, dst, at(len))?;
-                    Ok(id as i32)
+                    metered(&mut caller, |mut caller| {
+                        let (id, dst) = split(intern.call(&mut caller, len)?);
+                        let guest = guest(caller)?;
+                        copy(caller, guest, at(ptr), provider_memory, dst, at(len))?;
+                        Ok(id as i32)
+                    })
                 },
             )?;
         }
@@ -245,25 +285,28 @@ fn link_shim(
                 IMPORT_MODULE,
                 name,
                 move |mut caller: Caller<'_, Shims>, ptr: i32, len: i32| {
-                    let area = at(log.call(&mut caller, len)?);
-                    let mut raw = [0u8; 20];
-                    provider_memory.read(&caller, area, &mut raw)?;
-                    let mut words = raw
-                        .chunks_exact(4)
-                        .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as usize);
-                    let mut next = || words.next().unwrap_or(0);
-                    let (source, dst1, len1, dst2, len2) = (next(), next(), next(), next(), next());
-                    let guest = guest(&caller)?;
-                    let start = at(ptr) + source;
-                    copy(&mut caller, guest, start, provider_memory, dst1, len1)?;
-                    copy(
-                        &mut caller,
-                        guest,
-                        start + len1,
-                        provider_memory,
-                        dst2,
-                        len2,
-                    )
+                    metered(&mut caller, |mut caller| {
+                        let area = at(log.call(&mut caller, len)?);
+                        let mut raw = [0u8; 20];
+                        provider_memory.read(&caller, area, &mut raw)?;
+                        let mut words = raw
+                            .chunks_exact(4)
+                            .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as usize);
+                        let mut next = || words.next().unwrap_or(0);
+                        let (source, dst1, len1, dst2, len2) =
+                            (next(), next(), next(), next(), next());
+                        let guest = guest(caller)?;
+                        let start = at(ptr) + source;
+                        copy(caller, guest, start, provider_memory, dst1, len1)?;
+                        copy(
+                            caller,
+                            guest,
+                            start + len1,
+                            provider_memory,
+                            dst2,
+                            len2,
+                        )
+                    })
                 },
             )?;
         }

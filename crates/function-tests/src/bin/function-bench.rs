@@ -29,8 +29,8 @@ fn main() -> anyhow::Result<()> {
     );
 
     println!("Shipped presets on a 5-line order:\n");
-    println!("| preset | instructions | limit | peak memory |");
-    println!("|---|---:|---:|---:|");
+    println!("| preset | instructions | of which provider | limit | peak memory |");
+    println!("|---|---:|---:|---:|---:|");
     let order = bench::order(5);
     for preset in presets::load_all()? {
         let Some(case) = preset.cases.first() else {
@@ -52,9 +52,10 @@ fn main() -> anyhow::Result<()> {
             preset.file
         );
         println!(
-            "| {} | {} | {} | {} kB |",
+            "| {} | {} | {} | {} | {} kB |",
             preset.file.trim_end_matches(".toml"),
             group(run.instructions),
+            group(run.provider_instructions),
             group(instruction_limit(5)),
             run.memory_bytes / 1024
         );
@@ -62,9 +63,9 @@ fn main() -> anyhow::Result<()> {
 
     println!("\nSynthetic worst case (every rule tried, every line scanned):\n");
     println!(
-        "| lines | rules | instructions | Shopify limit | share of limit | input | peak memory |"
+        "| lines | rules | instructions | of which provider | Shopify limit | share of limit | input | peak memory |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for rules in [5, 20, 50] {
         let policy = bench::policy(rules)?;
         let json = policy.to_json();
@@ -80,8 +81,9 @@ fn main() -> anyhow::Result<()> {
             );
             let limit = instruction_limit(lines);
             println!(
-                "| {lines} | {rules} | {} | {} | {:.2}% | {} kB | {} kB |",
+                "| {lines} | {rules} | {} | {} | {} | {:.2}% | {} kB | {} kB |",
                 group(run.instructions),
+                group(run.provider_instructions),
                 group(limit),
                 run.instructions as f64 * 100.0 / limit as f64,
                 serde_json::to_vec(&input)?.len() / 1000,
