@@ -358,6 +358,20 @@ fn hand_written_json_reads_as_serde_reads_it() {
     let p = accepted(&doc(r#","m":{"en":1,"en":{"a":"b","a":"c"},"fr":{}}"#));
     assert_eq!(p.messages["en"]["a"], "c");
     invalid(&doc(r#","id":"p","id":5"#));
+    // A value passed over for its shape must still be JSON.
+    for bad in [
+        r#","id":5 x,"id":"ok""#,
+        r#","id":{"a":[}],"id":"ok""#,
+        r#","id":[1,,2],"id":"ok""#,
+        r#","id":"\x","id":"ok""#,
+        r#","id":01,"id":"ok""#,
+        r#","id":1e999,"id":"ok""#,
+        r#","id":tru,"id":"ok""#,
+        r#","d":{"k":"nope" 1,"k":"deny"}"#,
+        r#","d":{"k":{"deny":1 2},"k":"deny"}"#,
+    ] {
+        invalid(&doc(bad));
+    }
     invalid(&doc(r#","m":{"en":{},"en":1}"#));
     // A rule or an outcome as an array of its fields, as serde_json allows.
     let p = accepted(&doc(

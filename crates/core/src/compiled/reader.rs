@@ -44,7 +44,16 @@ impl CompiledPolicy {
     pub fn read(json: &str) -> Result<Self, LoadError> {
         let mut reader = Reader::new(json);
         let fault = match reader.policy() {
-            Ok(policy) => return Ok(policy),
+            Ok(policy) if !reader.resynced => return Ok(policy),
+            Ok(policy) => {
+                // A repeated key replaced a value of the wrong shape, which was passed over
+                // without checking it: check the whole text.
+                let mut check = Reader::new(json);
+                return match check.survey() {
+                    Ok(_) => Ok(policy),
+                    Err(Stop) => Err(check.take_fault().into()),
+                };
+            }
             Err(Stop) => reader.take_fault(),
         };
         // The slow path, for errors only: is it JSON at all, and which version does it claim?
@@ -224,6 +233,8 @@ struct Reader<'a> {
     depth: u32,
     /// Why reading stopped, once it has.
     fault: Cell<Option<Fault>>,
+    /// Whether a value was passed over by [`Reader::resync`] (so the text may not be JSON).
+    resynced: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -234,6 +245,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             depth: 0,
             fault: Cell::new(None),
+            resynced: false,
         }
     }
 
@@ -502,22 +514,53 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a field's value into its slot; a value of the wrong shape is skipped (it must
-    /// still be JSON) and kept as the slot's error, in case the key comes again.
+    /// Reads a field's value into its slot; when that fails, the rest of the value is passed
+    /// over and the fault kept as the slot's error, in case the key comes again.
     #[inline(always)]
     fn fill<T>(&mut self, slot: &mut Slot<T>, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<()> {
-        let (pos, depth) = (self.pos, self.depth);
+        let depth = self.depth;
         match read(self) {
             Ok(value) => *slot = Slot::Got(value),
             Err(Stop) => {
                 let fault = self.fault.take();
-                self.pos = pos;
-                self.depth = depth;
-                self.skip()?;
+                self.resync(depth);
                 *slot = Slot::Bad(fault);
             }
         }
         Ok(())
+    }
+
+    /// After a value that could not be read, at or past its start: moves on to the `,`, `}` or
+    /// `]` after it, at nesting `depth`. Counts brackets only, in one pass without recursion,
+    /// so that a fault deep inside costs no more than reading on; whether the text is JSON is
+    /// checked afterwards (`resynced`).
+    #[cold]
+    fn resync(&mut self, depth: u32) {
+        self.resynced = true;
+        while let Some(b) = self.peek() {
+            match b {
+                b',' | b'}' | b']' if self.depth <= depth => return,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.pos += 1;
+                }
+                b'}' | b']' => self.leave(),
+                b'"' => {
+                    let mut at = self.pos + 1;
+                    loop {
+                        at = plain_run_end(self.bytes, at);
+                        match self.bytes.get(at) {
+                            Some(b'"') => break,
+                            Some(b'\\') => at += 2,
+                            Some(_) => at += 1,
+                            None => break,
+                        }
+                    }
+                    self.pos = at + 1;
+                }
+                _ => self.pos += 1,
+            }
+        }
     }
 
     /// An externally tagged enum: `"name"`, or `{"name": payload}` (one key, which may repeat).
