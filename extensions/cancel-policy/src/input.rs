@@ -11,7 +11,7 @@ use cancel_policy_core::facts::{
 };
 use cancel_policy_core::money::{Amount, Money};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
-use shopify_function::wasm_api::Value;
+use shopify_function::wasm_api::{InternedStringId, Value};
 
 use crate::policy::{LineNeeds, Needs};
 
@@ -431,14 +431,15 @@ fn read_order(order: &Value, path: &Path, needs: &Needs) -> Read<(OrderFacts, Ve
             || line_needs.selling_plan
             || line_needs.inventory
             || line_needs.tags;
+        let keys = any_field.then(|| LineKeys::new(&lines, count >= INTERN_FROM_LINES));
         for index in 0..count {
-            if !any_field {
+            let Some(keys) = &keys else {
                 // Only the number of lines is consulted.
                 facts.line_items.push(LineFacts::default());
                 continue;
-            }
+            };
             let line_path = lines_path.index(index);
-            let (line, tags) = read_line(&lines.get_at_index(index), &line_path, line_needs)?;
+            let (line, tags) = read_line(&lines.get_at_index(index), &line_path, line_needs, keys)?;
             facts.line_items.push(line);
             tag_answers.push(tags);
         }
@@ -486,74 +487,138 @@ fn read_risk(risk: &Value, path: &Path) -> Read<RiskFacts> {
     Ok(facts)
 }
 
-fn read_line(line: &Value, path: &Path, needs: &LineNeeds) -> Read<(LineFacts, Answers)> {
+/// A key read on every line. On a long order it is interned once, so that the provider
+/// neither allocates nor copies it for each line; interning costs a provider call per key,
+/// which pays back from about this many lines (measured with the function-bench command).
+const INTERN_FROM_LINES: usize = 8;
+
+#[derive(Clone, Copy)]
+struct Key {
+    name: &'static str,
+    id: Option<InternedStringId>,
+}
+
+impl Key {
+    fn of(self, value: &Value) -> Value {
+        match self.id {
+            Some(id) => value.get_interned_obj_prop(id),
+            None => value.get_obj_prop(self.name),
+        }
+    }
+}
+
+/// The keys of a line that `LineNeeds` asks for.
+struct LineKeys {
+    id: Key,
+    quantity: Key,
+    selling_plan: Key,
+    category: Key,
+    variant: Key,
+    sku: Key,
+    inventory_quantity: Key,
+    inventory_policy: Key,
+    product: Key,
+    has_tags: Key,
+    has_tag: Key,
+}
+
+impl LineKeys {
+    fn new(scope: &Value, intern: bool) -> LineKeys {
+        let key = |name| Key {
+            name,
+            id: intern.then(|| scope.intern_utf8_str(name)),
+        };
+        LineKeys {
+            id: key("id"),
+            quantity: key("quantity"),
+            selling_plan: key("sellingPlan"),
+            category: key("category"),
+            variant: key("variant"),
+            sku: key("sku"),
+            inventory_quantity: key("inventoryQuantity"),
+            inventory_policy: key("inventoryPolicy"),
+            product: key("product"),
+            has_tags: key("hasTags"),
+            has_tag: key("hasTag"),
+        }
+    }
+}
+
+fn read_line(
+    line: &Value,
+    path: &Path,
+    needs: &LineNeeds,
+    keys: &LineKeys,
+) -> Read<(LineFacts, Answers)> {
     object(line, path)?;
     let mut facts = LineFacts::default();
     if needs.id {
-        facts.id = string(&line.get_obj_prop("id"), &path.field("id"))?;
+        facts.id = string(&keys.id.of(line), &path.field(keys.id.name))?;
     }
     if needs.quantity {
-        facts.quantity = integer(&line.get_obj_prop("quantity"), &path.field("quantity"))?;
+        facts.quantity = integer(&keys.quantity.of(line), &path.field(keys.quantity.name))?;
     }
     if needs.selling_plan {
-        let plan_path = path.field("sellingPlan");
-        let plan = line.get_obj_prop("sellingPlan");
+        let plan_path = path.field(keys.selling_plan.name);
+        let plan = keys.selling_plan.of(line);
         if opt_object(&plan, &plan_path)? {
             // `SellingPlanCategory` (SUBSCRIPTION, PRE_ORDER) is the fact's value in upper case.
-            facts.selling_plan =
-                opt_string(&plan.get_obj_prop("category"), &plan_path.field("category"))?
-                    .map(|category| category.to_ascii_lowercase());
+            facts.selling_plan = opt_string(
+                &keys.category.of(&plan),
+                &plan_path.field(keys.category.name),
+            )?
+            .map(|category| category.to_ascii_lowercase());
         }
     }
     if needs.sku || needs.inventory {
-        let variant_path = path.field("variant");
-        let variant = line.get_obj_prop("variant");
+        let variant_path = path.field(keys.variant.name);
+        let variant = keys.variant.of(line);
         if opt_object(&variant, &variant_path)? {
             if needs.sku {
-                facts.sku = opt_string(&variant.get_obj_prop("sku"), &variant_path.field("sku"))?;
+                facts.sku = opt_string(&keys.sku.of(&variant), &variant_path.field(keys.sku.name))?;
             }
             if needs.inventory {
-                let quantity = variant.get_obj_prop("inventoryQuantity");
+                let quantity = keys.inventory_quantity.of(&variant);
                 if !quantity.is_null() {
                     facts.inventory_quantity = Some(integer(
                         &quantity,
-                        &variant_path.field("inventoryQuantity"),
+                        &variant_path.field(keys.inventory_quantity.name),
                     )?);
                 }
                 facts.inventory_policy = opt_string(
-                    &variant.get_obj_prop("inventoryPolicy"),
-                    &variant_path.field("inventoryPolicy"),
+                    &keys.inventory_policy.of(&variant),
+                    &variant_path.field(keys.inventory_policy.name),
                 )?;
             }
         }
     }
     let mut tags = None;
     if needs.tags {
-        let product_path = path.field("product");
-        let product = line.get_obj_prop("product");
+        let product_path = path.field(keys.product.name);
+        let product = keys.product.of(line);
         if opt_object(&product, &product_path)? {
-            tags = Some(answers(&product, &product_path, "hasTags", "hasTag")?);
+            tags = Some(answers(
+                &product,
+                &product_path,
+                keys.has_tags,
+                keys.has_tag,
+            )?);
         }
     }
     Ok((facts, tags))
 }
 
 /// The booleans of a `hasTags` answer list.
-fn answers(
-    parent: &Value,
-    parent_path: &Path,
-    field: &'static str,
-    flag: &'static str,
-) -> Read<Vec<bool>> {
-    let path = parent_path.field(field);
-    let items = parent.get_obj_prop(field);
+fn answers(parent: &Value, parent_path: &Path, field: Key, flag: Key) -> Read<Vec<bool>> {
+    let path = parent_path.field(field.name);
+    let items = field.of(parent);
     let count = list(&items, &path)?;
     let mut out = Vec::with_capacity(count);
     for index in 0..count {
         let item_path = path.index(index);
         let item = items.get_at_index(index);
         object(&item, &item_path)?;
-        out.push(boolean(&item.get_obj_prop(flag), &item_path.field(flag))?);
+        out.push(boolean(&flag.of(&item), &item_path.field(flag.name))?);
     }
     Ok(out)
 }
