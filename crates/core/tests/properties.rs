@@ -265,3 +265,49 @@ proptest! {
         let _ = compile(&source, "mutated.toml");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The Function reads only the messages of the request's locale (and the default): it
+    /// must decide exactly as the whole policy does.
+    #[test]
+    fn reading_one_locales_messages_decides_as_the_whole_policy(
+        mut facts in facts(),
+        now in moment(),
+        trigger in trigger(),
+        locale in proptest::option::of(proptest::sample::select(
+            &["fr", "fr-CA", "fr_CA", "FR", "de-DE", "nb", "en", "en-GB", "da", "xx", ""][..],
+        )),
+    ) {
+        facts.request.locale = locale.map(str::to_string);
+        for policy in presets_cached() {
+            let json = policy.to_json();
+            let whole = CompiledPolicy::read(&json).unwrap();
+            let part = CompiledPolicy::read_for_locale(&json, facts.request.locale.as_deref())
+                .unwrap();
+            prop_assert!(part.messages.len() <= whole.messages.len());
+            let options = EvalOptions::default();
+            prop_assert_eq!(
+                evaluate_with(&part, &facts, now, trigger, &options),
+                evaluate_with(&whole, &facts, now, trigger, &options)
+            );
+        }
+    }
+}
+
+#[test]
+fn reading_one_locale_leaves_the_other_locales_out() {
+    for policy in presets_cached() {
+        let json = policy.to_json();
+        let part = CompiledPolicy::read_for_locale(&json, Some("fr-CA")).unwrap();
+        let kept: Vec<&str> = part.messages.keys().map(String::as_str).collect();
+        let expected: Vec<&str> = policy
+            .messages
+            .keys()
+            .map(String::as_str)
+            .filter(|l| *l == "fr" || *l == policy.default_locale)
+            .collect();
+        assert_eq!(kept, expected, "{}", policy.id);
+    }
+}

@@ -207,14 +207,7 @@ fn link_shim(
                     metered(&mut caller, |mut caller| {
                         let from = addr.call(&mut caller, src)?;
                         let guest = guest(caller)?;
-                        copy(
-                            caller,
-                            provider_memory,
-                            at(from),
-                            guest,
-                            at(out),
-                            at(len),
-                        )
+                        copy(caller, provider_memory, at(from), guest, at(out), at(len))
                     })
                 },
             )?;
@@ -231,14 +224,7 @@ fn link_shim(
                     metered(&mut caller, |mut caller| {
                         let dst = alloc.call(&mut caller, len)?;
                         let guest = guest(caller)?;
-                        copy(
-                            caller,
-                            guest,
-                            at(ptr),
-                            provider_memory,
-                            at(dst),
-                            at(len),
-                        )?;
+                        copy(caller, guest, at(ptr), provider_memory, at(dst), at(len))?;
                         get.call(&mut caller, (scope, dst, len))
                     })
                 },
@@ -298,14 +284,7 @@ fn link_shim(
                         let guest = guest(caller)?;
                         let start = at(ptr) + source;
                         copy(caller, guest, start, provider_memory, dst1, len1)?;
-                        copy(
-                            caller,
-                            guest,
-                            start + len1,
-                            provider_memory,
-                            dst2,
-                            len2,
-                        )
+                        copy(caller, guest, start + len1, provider_memory, dst2, len2)
                     })
                 },
             )?;

@@ -253,6 +253,8 @@ pub struct Head {
     pub requested_at: DateTime<Utc>,
     /// The `request` object, for the fields read once the policy is known.
     pub request: Value,
+    /// The customer's locale: it picks which of the policy's messages are read.
+    pub locale: Option<String>,
     /// The compiled-policy metafield's value, when the owner has one.
     pub policy_json: Option<String>,
 }
@@ -276,6 +278,11 @@ pub fn read_head(root: &Value) -> Read<Head> {
     let requested_path = request_path.field("requestedAt");
     let requested_at = utc(&request.get_obj_prop("requestedAt"), &requested_path)?
         .ok_or_else(|| error(&requested_path, "required, found null"))?;
+    let locale = opt_string(
+        &request.get_obj_prop("locale"),
+        &request_path.field("locale"),
+    )?;
+
     let owner_path = path.field("cancellationPolicy");
     let owner = root.get_obj_prop("cancellationPolicy");
     object(&owner, &owner_path)?;
@@ -294,6 +301,7 @@ pub fn read_head(root: &Value) -> Read<Head> {
         trigger,
         requested_at,
         request,
+        locale,
         policy_json,
     })
 }
@@ -303,7 +311,8 @@ pub fn read_head(root: &Value) -> Read<Head> {
 pub type Answers = Option<Vec<bool>>;
 
 /// The order facts the policy can consult (`needs`); the rest keep their defaults, unread.
-pub fn read_facts(root: &Value, request: &Value, needs: &Needs) -> Read<(Facts, Vec<Answers>)> {
+pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<Answers>)> {
+    let request = &head.request;
     let path = Path::ROOT;
     let request_path = path.field("request");
     let optional = |wanted: bool, field: &'static str| {
@@ -316,7 +325,7 @@ pub fn read_facts(root: &Value, request: &Value, needs: &Needs) -> Read<(Facts, 
     let request = RequestFacts {
         source: optional(needs.request_source, "source")?,
         reason: optional(needs.request_reason, "reason")?,
-        locale: optional(needs.request_locale, "locale")?,
+        locale: head.locale,
     };
     let now_local = if needs.now_local {
         let shop_path = path.field("shop");

@@ -26,7 +26,7 @@ pub fn decide(root: &Value) -> RunOutput {
         Ok(head) => head,
         Err(error) => return invalid_input(&error),
     };
-    let policy = match policy::choose(head.policy_json.as_deref()) {
+    let policy = match policy::choose(head.policy_json.as_deref(), head.locale.as_deref()) {
         Ok(Some(policy)) => policy,
         Ok(None) => return RunOutput::PolicyMissing,
         Err(rejection) => return rejected(rejection),
@@ -35,7 +35,8 @@ pub fn decide(root: &Value) -> RunOutput {
         return rejected(rejection);
     }
     let needs = policy::needs(&policy, head.trigger);
-    let (mut facts, tag_answers) = match input::read_facts(root, &head.request, &needs) {
+    let (requested_at, trigger) = (head.requested_at, head.trigger);
+    let (mut facts, tag_answers) = match input::read_facts(root, head, &needs) {
         Ok(read) => read,
         Err(error) => return invalid_input(&error),
     };
@@ -47,8 +48,8 @@ pub fn decide(root: &Value) -> RunOutput {
     RunOutput::Decision(cancel_policy_core::evaluate(
         &policy,
         &facts,
-        head.requested_at,
-        head.trigger,
+        requested_at,
+        trigger,
     ))
 }
 

@@ -58,13 +58,18 @@ fn reject(code: RejectCode, message: impl Into<String>) -> Rejection {
 }
 
 /// The policy to evaluate: `Ok(None)` when neither the owner nor the build supplies one.
-pub fn choose(metafield: Option<&str>) -> Result<Option<CompiledPolicy>, Rejection> {
+/// Only the messages a customer in `locale` can be shown are read (see
+/// `CompiledPolicy::read_for_locale`).
+pub fn choose(
+    metafield: Option<&str>,
+    locale: Option<&str>,
+) -> Result<Option<CompiledPolicy>, Rejection> {
     let (source, json) = match metafield {
         Some(json) => ("the compiled-policy metafield", json),
         None if BAKED_POLICY.trim().is_empty() => return Ok(None),
         None => ("the built-in policy", BAKED_POLICY),
     };
-    CompiledPolicy::read(json).map(Some).map_err(|e| match e {
+    CompiledPolicy::read_for_locale(json, locale).map(Some).map_err(|e| match e {
         LoadError::UnsupportedVersion { found } => reject(
             RejectCode::UnsupportedPolicyVersion,
             format!(
@@ -183,7 +188,6 @@ fn matched(
 pub struct Needs {
     pub request_source: bool,
     pub request_reason: bool,
-    pub request_locale: bool,
     /// `shop.localTime`: time-of-day, weekday and the placement-based facts.
     pub now_local: bool,
     /// `createdAt` and `createdAtLocal`.
@@ -242,8 +246,7 @@ impl Needs {
             Fact::ProductTags => self.lines().tags = true,
             Fact::RequestSource => self.request_source = true,
             Fact::RequestReason => self.request_reason = true,
-            Fact::RequestLocale => self.request_locale = true,
-            // Other facts are refused by `check_supported`.
+            // The locale is always read; other facts are refused by `check_supported`.
             _ => {}
         }
     }
@@ -267,8 +270,6 @@ impl Needs {
         if outcome.reason.is_none() && shows_reason {
             self.request_source = true;
         }
-        // The message is in the customer's locale.
-        self.request_locale |= outcome.message.is_some();
         if outcome.kind == OutcomeKind::Hold && outcome.hold_minutes.is_some() {
             self.now_local = true;
             self.placed = true;

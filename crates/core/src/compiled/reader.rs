@@ -35,7 +35,11 @@ use std::collections::BTreeMap;
 
 use super::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test};
 use crate::catalog::Fact;
+use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+
+/// Locale → message key → text.
+type Messages = BTreeMap<String, BTreeMap<String, String>>;
 
 /// `serde_json` refuses the 128th nested array or object.
 const MAX_DEPTH: u32 = 127;
@@ -48,7 +52,21 @@ impl CompiledPolicy {
     ///
     /// Never panics, and its recursion is bounded by the nesting limit.
     pub fn read(json: &str) -> Result<Self, LoadError> {
+        Self::read_with(json, None)
+    }
+
+    /// [`CompiledPolicy::read`] for one decision, keeping only the messages that a request in
+    /// `locale` can be shown: those of the locales [`message_locales`] lists and of the
+    /// policy's default locale. The others are passed over (checked as JSON only), which
+    /// spares the Function most of the policy's text. A decision for such a request, made
+    /// without a fallback locale, is the same as with the whole policy.
+    pub fn read_for_locale(json: &str, locale: Option<&str>) -> Result<Self, LoadError> {
+        Self::read_with(json, Some(message_locales(locale, None)))
+    }
+
+    fn read_with(json: &str, only_locales: Option<Vec<String>>) -> Result<Self, LoadError> {
         let mut reader = Reader::new(json);
+        reader.only_locales = only_locales;
         let fault = match reader.policy() {
             Ok(policy) if !reader.resynced => return Ok(policy),
             Ok(policy) => {
@@ -241,6 +259,8 @@ struct Reader<'a> {
     fault: Cell<Option<Fault>>,
     /// Whether a value was passed over by [`Reader::resync`] (so the text may not be JSON).
     resynced: bool,
+    /// Messages to keep besides the default locale's; `None` keeps them all.
+    only_locales: Option<Vec<String>>,
 }
 
 impl<'a> Reader<'a> {
@@ -252,6 +272,7 @@ impl<'a> Reader<'a> {
             depth: 0,
             fault: Cell::new(None),
             resynced: false,
+            only_locales: None,
         }
     }
 
@@ -959,7 +980,13 @@ impl<'a> Reader<'a> {
             [b't', b'z'] => r.fill(&mut tz, Self::owned_string),
             [b'r'] => r.fill(&mut rules, |r| r.list("a list of rules", Self::rule)),
             [b'd'] => r.fill(&mut default, Self::outcome),
-            [b'm'] => r.fill(&mut messages, |r| r.map(|r| r.map(Self::owned_string))),
+            [b'm'] => {
+                let default_locale = match &loc {
+                    Slot::Got(locale) => Some(locale.as_str()),
+                    _ => None,
+                };
+                r.fill(&mut messages, |r| r.messages(default_locale))
+            }
             _ => r.skip(),
         })?;
         self.end()?;
@@ -979,11 +1006,38 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Locale → key → text, without the locales `only_locales` leaves out. Until the default
+    /// locale is known (a document whose `loc` comes after `m`), every locale is kept.
+    fn messages(&mut self, default_locale: Option<&str>) -> Read<Messages> {
+        let only = self.only_locales.take();
+        let read = match (&only, default_locale) {
+            (Some(wanted), Some(default)) => self.map_where(
+                |locale| locale == default || wanted.iter().any(|w| w == locale),
+                |r| r.map(Self::owned_string),
+            ),
+            _ => self.map(|r| r.map(Self::owned_string)),
+        };
+        self.only_locales = only;
+        read
+    }
+
     /// An object of values by key; a repeated key counts for its last value.
-    fn map<T>(&mut self, mut value: impl FnMut(&mut Self) -> Read<T>) -> Read<BTreeMap<String, T>> {
+    fn map<T>(&mut self, value: impl FnMut(&mut Self) -> Read<T>) -> Read<BTreeMap<String, T>> {
+        self.map_where(|_| true, value)
+    }
+
+    /// `map` of the keys that `keep` accepts; the other values are passed over.
+    fn map_where<T>(
+        &mut self,
+        keep: impl Fn(&str) -> bool,
+        mut value: impl FnMut(&mut Self) -> Read<T>,
+    ) -> Read<BTreeMap<String, T>> {
         let mut map = BTreeMap::new();
         let mut bad: Vec<(String, Option<Fault>)> = Vec::new();
         self.object(|r, key| {
+            if !keep(&key) {
+                return r.skip();
+            }
             let mut slot = Slot::Missing;
             r.fill(&mut slot, &mut value)?;
             let key = key.into_owned();

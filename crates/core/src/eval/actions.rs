@@ -222,21 +222,10 @@ fn localize(
     options: &EvalOptions,
     notes: &mut Vec<String>,
 ) -> Option<Message> {
-    let mut candidates: Vec<String> = Vec::new();
-    for locale in [
+    let mut candidates = message_locales(
         ctx.facts.request.locale.as_deref(),
         options.locale.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let locale = locale.replace('_', "-");
-        candidates.push(locale.clone());
-        if let Some((language, _)) = locale.split_once('-') {
-            candidates.push(language.to_string());
-        }
-        candidates.push(locale.to_lowercase());
-    }
+    );
     candidates.push(policy.default_locale.clone());
     let found = candidates.iter().find_map(|locale| {
         let text = policy.messages.get(locale)?.get(key)?;
@@ -250,4 +239,20 @@ fn localize(
         notes.push(format!("message `{key}` has no text in any locale"));
     }
     found
+}
+
+/// The locales a message is looked for in, in order, before the policy's default: the
+/// request's locale (`_` read as `-`), its language and its lower-case form, then the same for
+/// the fallback locale.
+pub fn message_locales(request: Option<&str>, fallback: Option<&str>) -> Vec<String> {
+    let mut candidates = Vec::new();
+    for locale in [request, fallback].into_iter().flatten() {
+        let locale = locale.replace('_', "-");
+        candidates.push(locale.clone());
+        if let Some((language, _)) = locale.split_once('-') {
+            candidates.push(language.to_string());
+        }
+        candidates.push(locale.to_lowercase());
+    }
+    candidates
 }

@@ -8,7 +8,7 @@ pub mod describe;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-pub use actions::STAFF_NOTE_LIMIT;
+pub use actions::{STAFF_NOTE_LIMIT, message_locales};
 
 use crate::compiled::{CompiledPolicy, Condition, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
