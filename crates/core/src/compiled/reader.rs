@@ -1108,12 +1108,14 @@ impl<'a> Reader<'a> {
             _ => usize::MAX,
         };
         self.record("an outcome", 12, index, |r, field| match field {
-            0 => r.fill(&mut k, |r| r.unit_enum("an outcome kind", outcome_kind)),
+            0 => r.fill(&mut k, |r| {
+                r.unit_enum("an outcome kind", OutcomeKind::by_name)
+            }),
             1 => r.fill(&mut rs, |r| {
-                r.optional(|r| r.unit_enum("a cancel reason", cancel_reason))
+                r.optional(|r| r.unit_enum("a cancel reason", CancelReason::by_name))
             }),
             2 => r.fill(&mut rf, |r| {
-                r.optional(|r| r.unit_enum("a refund method", refund_method))
+                r.optional(|r| r.unit_enum("a refund method", RefundMethod::by_name))
             }),
             3 => r.fill(&mut fee, |r| r.optional(Self::fee)),
             4 => r.fill(&mut rk, Self::bool),
@@ -1263,39 +1265,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn outcome_kind(name: &str) -> Option<OutcomeKind> {
-    Some(match name {
-        "cancel" => OutcomeKind::Cancel,
-        "allow" => OutcomeKind::Allow,
-        "deny" => OutcomeKind::Deny,
-        "review" => OutcomeKind::Review,
-        "hold" => OutcomeKind::Hold,
-        "cancel_lines" => OutcomeKind::CancelLines,
-        _ => return None,
-    })
-}
-
-fn cancel_reason(name: &str) -> Option<CancelReason> {
-    Some(match name {
-        "CUSTOMER" => CancelReason::Customer,
-        "DECLINED" => CancelReason::Declined,
-        "FRAUD" => CancelReason::Fraud,
-        "INVENTORY" => CancelReason::Inventory,
-        "STAFF" => CancelReason::Staff,
-        "OTHER" => CancelReason::Other,
-        _ => return None,
-    })
-}
-
-fn refund_method(name: &str) -> Option<RefundMethod> {
-    Some(match name {
-        "original" => RefundMethod::Original,
-        "store_credit" => RefundMethod::StoreCredit,
-        "none" => RefundMethod::None,
-        _ => return None,
-    })
-}
-
 /// Facts by their serde names (`rename_all = "snake_case"`: no `_` before a digit, so
 /// `customer_cancellations30d`, unlike the catalog's policy-file names).
 const FACTS: [(&str, Fact); 43] = [
@@ -1374,15 +1343,15 @@ mod tests {
         }
         for kind in OutcomeKind::ALL {
             let json = serde_json::to_string(&kind).unwrap();
-            assert_eq!(outcome_kind(json.trim_matches('"')), Some(kind));
+            assert_eq!(OutcomeKind::by_name(json.trim_matches('"')), Some(kind));
         }
         for name in crate::outcome::CANCEL_REASONS {
             let reason: CancelReason = serde_json::from_str(&format!("\"{name}\"")).unwrap();
-            assert_eq!(cancel_reason(name), Some(reason));
+            assert_eq!(CancelReason::by_name(name), Some(reason));
         }
         for name in crate::outcome::REFUND_METHODS {
             let method: RefundMethod = serde_json::from_str(&format!("\"{name}\"")).unwrap();
-            assert_eq!(refund_method(name), Some(method));
+            assert_eq!(RefundMethod::by_name(name), Some(method));
         }
     }
 
