@@ -15,6 +15,7 @@ use crate::shopify::client::RetryPolicy;
 use crate::shopify::{AdminClient, AdminError, ShopSession};
 use crate::store::{NewShop, Store, StoreError};
 use crate::worker;
+use crate::workflow::decide::ActivePolicies;
 use crate::workflow::execute::ExecTiming;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,7 @@ pub struct AppState {
     pub client: AdminClient,
     pub limiter: RateLimiter,
     pub timing: ExecTiming,
+    pub policies: ActivePolicies,
 }
 
 pub type App = Arc<AppState>;
@@ -147,6 +149,7 @@ pub async fn start(settings: Settings, tuning: Tuning) -> Result<RunningService,
         client,
         limiter,
         timing,
+        policies: ActivePolicies::default(),
     });
     let listen = app.settings.listen;
     let listener = TcpListener::bind(listen)

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::service::App;
-use crate::store::{JobRow, Lease};
+use crate::store::{JobRow, Lease, in_background};
 use crate::workflow::JobError;
 use crate::workflow::decide::{DecideError, DecideRequest, decide};
 use crate::workflow::execute::{Executor, RunEnd};
@@ -29,7 +29,7 @@ pub fn spawn(app: App, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
             if *shutdown.borrow() {
                 break;
             }
-            match run_next(&app, &worker).await {
+            match in_background(run_next(&app, &worker)).await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "claiming a job failed"),

@@ -97,7 +97,7 @@ impl Store {
     }
 
     pub async fn bulk(&self, id: i64) -> Result<Option<BulkRow>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, BulkRow>("SELECT * FROM bulk_cancellations WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -107,7 +107,7 @@ impl Store {
     }
 
     pub async fn bulk_outcomes(&self, id: i64) -> Result<BTreeMap<String, i64>, StoreError> {
-        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+        let rows: Vec<(String, i64)> = on_read_pool!(self, pool => {
             sqlx::query_as("SELECT outcome, orders FROM bulk_cancellation_outcomes WHERE bulk_id = $1")
                 .bind(id)
                 .fetch_all(pool)
@@ -122,7 +122,7 @@ impl Store {
         id: i64,
         limit: i64,
     ) -> Result<Vec<BulkOrderError>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_as::<_, BulkOrderError>(
                 "SELECT order_id, message, at FROM bulk_cancellation_errors
                  WHERE bulk_id = $1 ORDER BY at, order_id LIMIT $2",
@@ -140,7 +140,7 @@ impl Store {
         &self,
         dedupe_key: &str,
     ) -> Result<Option<(i64, String)>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, (i64, String)>(
                 "SELECT id, outcome FROM decisions WHERE dedupe_key = $1",
             )

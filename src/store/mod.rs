@@ -8,7 +8,9 @@
 mod rows;
 mod time;
 
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,12 +18,16 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub use rows::*;
 pub use time::{parse_ts, ts};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Read-only SQLite connections: one per core of a small machine is plenty, reads are short.
+const READERS: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,15 +46,75 @@ pub enum StoreError {
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite {
+        /// The one connection that writes (see [`Store::connect`]).
+        pool: SqlitePool,
+        /// Turns on it for background work (see [`in_background`]).
+        background: BackgroundTurns,
+        /// Read-only connections beside it: in WAL mode a reader sees every committed write
+        /// and never waits for the writer, so a query that only reads does not queue behind
+        /// the workers' transactions and their disk flushes.
+        reader: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
-/// Runs the same body against whichever pool the store holds.
+tokio::task_local! {
+    static BACKGROUND: ();
+}
+
+/// Runs `work` (a queue worker's job) as background work: on SQLite, where all writes share
+/// one connection, its writes let those of requests someone waits for (a customer's cancel,
+/// Shopify's webhook delivery with its 5-second timeout) go first. Each write still waits for
+/// the one holding the connection; background writes enter the connection's queue one at a
+/// time, so a request's write waits behind at most one of them instead of one per worker.
+pub async fn in_background<F: Future>(work: F) -> F::Output {
+    BACKGROUND.scope((), work).await
+}
+
+/// The single place in the writer's queue that background writes take in turn.
+#[derive(Debug, Clone)]
+pub struct BackgroundTurns(Arc<Semaphore>);
+
+impl BackgroundTurns {
+    fn new() -> BackgroundTurns {
+        BackgroundTurns(Arc::new(Semaphore::new(1)))
+    }
+
+    /// A turn when the current task does background work; `None` (go ahead) otherwise.
+    async fn take(&self) -> Option<SemaphorePermit<'_>> {
+        if BACKGROUND.try_with(|_| ()).is_err() {
+            return None;
+        }
+        // The semaphore is never closed, so this waits for a permit and never fails.
+        self.0.acquire().await.ok()
+    }
+}
+
+/// Runs the same body against whichever pool the store holds (on SQLite, the writer, in
+/// turn for background work).
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite {
+                pool: $pool,
+                background,
+                ..
+            } => {
+                let _turn = background.take().await;
+                $body
+            }
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like [`on_pool!`] for a body that only reads: on SQLite it runs on a read-only connection.
+/// Each statement there starts a fresh read transaction, so it sees what was committed before.
+macro_rules! on_read_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite { reader: $pool, .. } => $body,
             Store::Postgres($pool) => $body,
         }
     };
@@ -98,12 +164,28 @@ impl Store {
             // One connection: SQLite has one writer at a time, and writers that race for the
             // lock on separate connections wait in SQLite's busy handler, which sleeps 1 to
             // 100 ms per try. Queued on the pool instead, each waits only for the commit ahead.
+            // A connection to a local file cannot go stale: no ping before each use.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(options)
+                .test_before_acquire(false)
+                .connect_with(options.clone())
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            Store::Sqlite(pool)
+            // An in-memory database exists only on its own connection: reads stay on it.
+            let reader = if url.contains(":memory:") || url.contains("mode=memory") {
+                pool.clone()
+            } else {
+                SqlitePoolOptions::new()
+                    .max_connections(READERS)
+                    .test_before_acquire(false)
+                    .connect_with(options.read_only(true).create_if_missing(false))
+                    .await?
+            };
+            Store::Sqlite {
+                pool,
+                reader,
+                background: BackgroundTurns::new(),
+            }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -119,13 +201,19 @@ impl Store {
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite { .. } => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match self {
+            Store::Sqlite { pool, reader, .. } => {
+                reader.close().await;
+                pool.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 
     // ---- shops -------------------------------------------------------------------------
@@ -152,7 +240,7 @@ impl Store {
     }
 
     pub async fn shop(&self, domain: &str) -> Result<Option<ShopRow>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, ShopRow>("SELECT * FROM shops WHERE domain = $1")
                 .bind(domain)
                 .fetch_optional(pool)
@@ -229,7 +317,7 @@ impl Store {
     }
 
     pub async fn webhook(&self, webhook_id: &str) -> Result<Option<WebhookRow>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, WebhookRow>("SELECT * FROM webhooks WHERE webhook_id = $1")
                 .bind(webhook_id)
                 .fetch_optional(pool)
@@ -239,7 +327,7 @@ impl Store {
     }
 
     pub async fn webhook_count(&self, shop: &str) -> Result<i64, StoreError> {
-        let n = on_pool!(self, pool => {
+        let n = on_read_pool!(self, pool => {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webhooks WHERE shop = $1")
                 .bind(shop)
                 .fetch_one(pool)
@@ -297,7 +385,7 @@ impl Store {
         shop: &str,
         customer_id: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_scalar::<_, String>(
                 "SELECT cancelled_at FROM order_versions
                  WHERE shop = $1 AND customer_id = $2 AND cancelled_at IS NOT NULL ORDER BY cancelled_at",
@@ -315,7 +403,7 @@ impl Store {
         shop: &str,
         order_id: &str,
     ) -> Result<Option<OrderVersionRow>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, OrderVersionRow>(
                 "SELECT * FROM order_versions WHERE shop = $1 AND order_id = $2",
             )
@@ -364,7 +452,7 @@ impl Store {
     }
 
     pub async fn active_policy(&self, shop: &str) -> Result<Option<PolicyRow>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, PolicyRow>("SELECT * FROM policies WHERE shop = $1 AND active = 1")
                 .bind(shop)
                 .fetch_optional(pool)
@@ -373,8 +461,20 @@ impl Store {
         Ok(row)
     }
 
+    /// The hash of the shop's active version: one small indexed read that tells whether a
+    /// compiled copy kept in memory is still the active one.
+    pub async fn active_policy_hash(&self, shop: &str) -> Result<Option<String>, StoreError> {
+        let hash = on_read_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>("SELECT hash FROM policies WHERE shop = $1 AND active = 1")
+                .bind(shop)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(hash)
+    }
+
     pub async fn policies(&self, shop: &str) -> Result<Vec<PolicyRow>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_as::<_, PolicyRow>("SELECT * FROM policies WHERE shop = $1 ORDER BY id DESC")
                 .bind(shop)
                 .fetch_all(pool)
@@ -478,7 +578,7 @@ impl Store {
     }
 
     pub async fn decision(&self, id: i64) -> Result<Option<DecisionRow>, StoreError> {
-        let row = on_pool!(self, pool => {
+        let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, DecisionRow>("SELECT * FROM decisions WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -492,7 +592,7 @@ impl Store {
         shop: &str,
         order_id: &str,
     ) -> Result<Vec<DecisionRow>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_as::<_, DecisionRow>(
                 "SELECT * FROM decisions WHERE shop = $1 AND order_id = $2 ORDER BY id",
             )
@@ -509,7 +609,7 @@ impl Store {
         &self,
         order_id: &str,
     ) -> Result<Vec<DecisionRow>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_as::<_, DecisionRow>("SELECT * FROM decisions WHERE order_id = $1 ORDER BY id")
                 .bind(order_id)
                 .fetch_all(pool)
@@ -532,7 +632,7 @@ impl Store {
     }
 
     pub async fn steps(&self, decision_id: i64) -> Result<Vec<StepRow>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_as::<_, StepRow>("SELECT * FROM steps WHERE decision_id = $1 ORDER BY seq")
                 .bind(decision_id)
                 .fetch_all(pool)
@@ -635,7 +735,10 @@ impl Store {
         let (now, until) = (ts(now), ts(until));
         let row = match self {
             // SQLite has one writer at a time: the single UPDATE … RETURNING is the claim.
-            Store::Sqlite(pool) => {
+            Store::Sqlite {
+                pool, background, ..
+            } => {
+                let _turn = background.take().await;
                 sqlx::query_as::<_, JobRow>(
                     "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2,
                    attempts = attempts + 1, updated_at = $3
@@ -779,7 +882,7 @@ impl Store {
     }
 
     pub async fn job_counts(&self) -> Result<JobCounts, StoreError> {
-        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+        let rows: Vec<(String, i64)> = on_read_pool!(self, pool => {
             sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status")
                 .fetch_all(pool)
                 .await?
@@ -798,7 +901,7 @@ impl Store {
     }
 
     pub async fn jobs(&self) -> Result<Vec<JobRow>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_as::<_, JobRow>("SELECT * FROM jobs ORDER BY id")
                 .fetch_all(pool)
                 .await?
@@ -873,7 +976,7 @@ impl Store {
     }
 
     pub async fn compliance_exports(&self, shop: &str) -> Result<Vec<String>, StoreError> {
-        let rows = on_pool!(self, pool => {
+        let rows = on_read_pool!(self, pool => {
             sqlx::query_scalar::<_, String>("SELECT export FROM compliance_exports WHERE shop = $1 ORDER BY id")
                 .bind(shop)
                 .fetch_all(pool)
@@ -958,7 +1061,7 @@ impl Store {
 
     /// Cancelling decisions carried out, per day, rule and reason, and the orders seen.
     pub async fn stats(&self, shop: &str) -> Result<Stats, StoreError> {
-        let (by_day, by_rule, by_reason, orders_seen, decided_orders) = on_pool!(self, pool => {
+        let (by_day, by_rule, by_reason, orders_seen, decided_orders) = on_read_pool!(self, pool => {
             let by_day: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT SUBSTR(created_at, 1, 10) AS day, COUNT(*) FROM decisions
                  WHERE shop = $1 AND status = 'done' AND outcome IN ('cancel', 'allow', 'cancel_lines')

@@ -195,3 +195,45 @@ async fn an_older_order_state_never_replaces_a_newer_one() {
     let row = store.order_version("s", "o").await.unwrap().unwrap();
     assert_eq!(row.updated_at, ts(now + Span::seconds(5)));
 }
+
+#[tokio::test]
+async fn reads_go_ahead_while_a_write_holds_the_writer() {
+    let (store, _dir) = sqlite().await;
+    store.enqueue(&job("before")).await.unwrap();
+    let Store::Sqlite { pool, .. } = &store else {
+        panic!("not SQLite");
+    };
+    // The writer's only connection, taken and mid-transaction.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO jobs (shop, kind, payload, idempotency_key, status, run_at, created_at, updated_at)
+         VALUES ('s', 'execute', '{}', 'uncommitted', 'queued', '', '', '')",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let jobs = tokio::time::timeout(Duration::from_secs(2), store.jobs())
+        .await
+        .expect("a read waited for the writer")
+        .unwrap();
+    let keys: Vec<_> = jobs.iter().map(|j| j.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["before"], "only what was committed");
+    tx.commit().await.unwrap();
+    assert_eq!(store.jobs().await.unwrap().len(), 2, "and then what was");
+}
+
+#[tokio::test]
+async fn background_writes_take_the_writer_queue_one_at_a_time() {
+    let turns = BackgroundTurns::new();
+    assert!(turns.take().await.is_none(), "a request goes ahead");
+    let first = in_background(async { turns.take().await }).await;
+    assert!(first.is_some());
+    let second = in_background(async {
+        tokio::time::timeout(Duration::from_millis(50), turns.take()).await
+    })
+    .await;
+    assert!(second.is_err(), "a second background write waits");
+    assert!(turns.take().await.is_none(), "a request still goes ahead");
+    drop(first);
+    assert!(in_background(turns.take()).await.is_some());
+}

@@ -1,6 +1,9 @@
 //! Deciding one order: read its facts, evaluate the shop's active policy, plan, and store
 //! the decision with its steps and their job in one transaction.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use cancel_policy_core::facts::{Facts, RequestFacts};
 use cancel_policy_core::{CompiledPolicy, Decision, Trigger, evaluate};
 use chrono::{DateTime, Utc};
@@ -9,7 +12,9 @@ use crate::service::{AppState, ServiceError};
 use crate::shopify::AdminError;
 use crate::shopify::facts::{self, AdminOrder};
 use crate::shopify::operations::{OrderFacts, order_facts};
-use crate::store::{DecisionRow, NewDecision, NewJob, NewStep, Recorded, StoreError, parse_ts};
+use crate::store::{
+    DecisionRow, NewDecision, NewJob, NewStep, Recorded, Store, StoreError, parse_ts,
+};
 use crate::workflow::plan::{Step, plan};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,14 +84,63 @@ pub async fn read_order(
     facts::from_response(data).ok_or_else(|| DecideError::OrderNotFound(order_id.to_string()))
 }
 
+/// The shops' active policies, compiled, kept in memory so that a decision neither reads the
+/// policy's JSON from the database nor parses it again.
+///
+/// An entry is keyed by the version's hash and checked against the database's active hash on
+/// every use, rather than dropped when this process publishes or rolls back: replicas sharing
+/// one PostgreSQL publish behind each other's backs, and the check is one small indexed read.
+#[derive(Debug, Default)]
+pub struct ActivePolicies {
+    by_shop: Mutex<HashMap<String, ActivePolicy>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ActivePolicy {
+    /// The `policies.hash` of the version, as the database names it.
+    pub version: String,
+    /// The hash recorded with each decision (of the compiled JSON).
+    pub hash: String,
+    pub policy: Arc<CompiledPolicy>,
+}
+
+impl ActivePolicies {
+    /// The shop's active policy, from memory when its version is still the active one.
+    pub async fn get(&self, store: &Store, shop: &str) -> Result<ActivePolicy, DecideError> {
+        let Some(version) = store.active_policy_hash(shop).await? else {
+            self.entries().remove(shop);
+            return Err(DecideError::NoPolicy(shop.to_string()));
+        };
+        if let Some(active) = self.entries().get(shop).filter(|a| a.version == version) {
+            return Ok(active.clone());
+        }
+        // Another version became active (or none was cached): load it. A rollback racing this
+        // read is caught by the next call's hash check.
+        let row = store
+            .active_policy(shop)
+            .await?
+            .ok_or_else(|| DecideError::NoPolicy(shop.to_string()))?;
+        let policy = CompiledPolicy::load(&row.compiled)
+            .map_err(|e| DecideError::BadPolicy(e.to_string()))?;
+        let active = ActivePolicy {
+            version: row.hash,
+            hash: crate::service::policy_hash(&row.compiled),
+            policy: Arc::new(policy),
+        };
+        self.entries().insert(shop.to_string(), active.clone());
+        Ok(active)
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, ActivePolicy>> {
+        // The map stays consistent whatever panicked while holding it: each entry is
+        // replaced whole.
+        self.by_shop.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 pub async fn decide(app: &AppState, req: DecideRequest<'_>) -> Result<Decided, DecideError> {
-    let policy_row = app
-        .store
-        .active_policy(req.shop)
-        .await?
-        .ok_or_else(|| DecideError::NoPolicy(req.shop.to_string()))?;
-    let policy = CompiledPolicy::load(&policy_row.compiled)
-        .map_err(|e| DecideError::BadPolicy(e.to_string()))?;
+    let active = app.policies.get(&app.store, req.shop).await?;
+    let policy = active.policy.as_ref();
     let order = read_order(app, req.shop, req.order_id).await?;
     if let Some(customer) = req.customer {
         let owner = order.facts.customer.as_ref().map(|c| c.id.as_str());
@@ -129,9 +183,9 @@ pub async fn decide(app: &AppState, req: DecideRequest<'_>) -> Result<Decided, D
         cancel_policy_core::tz::localize(&mut facts, req.now, &policy.timezone)
             .map_err(|e| DecideError::BadPolicy(e.to_string()))?;
     }
-    let decision = evaluate(&policy, &facts, req.now, req.trigger);
+    let decision = evaluate(policy, &facts, req.now, req.trigger);
     let steps = plan(&decision, &facts.order, req.trigger);
-    let policy_hash = crate::service::policy_hash(&policy_row.compiled);
+    let policy_hash = active.hash.clone();
     if req.dry_run {
         return Ok(Decided {
             decision_id: None,
