@@ -168,3 +168,13 @@ pub struct OrdersPage;
     skip_serializing_none
 )]
 pub struct ShopInfo;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "schema/admin-2026-04.graphql",
+    query_path = "schema/operations/variant_inventory_item.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone",
+    skip_serializing_none
+)]
+pub struct VariantInventoryItem;

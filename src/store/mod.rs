@@ -351,32 +351,153 @@ impl Store {
         Ok(())
     }
 
-    /// Records the order's state as of `updated_at` unless a newer one is already stored.
-    /// Returns whether this version is the newest seen (a stale delivery returns `false`).
+    /// Records the order's state as of `updated_at` unless a newer one is already stored, with
+    /// its variants when given. Returns whether this version is the newest seen (a stale
+    /// delivery returns `false` and changes nothing).
     pub async fn advance_order_version(
         &self,
         version: &OrderVersion<'_>,
     ) -> Result<bool, StoreError> {
+        const ADVANCE: &str = "INSERT INTO order_versions (shop, order_id, updated_at, customer_id,
+               cancelled_at, cancel_reason, fulfillment_status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (shop, order_id) DO UPDATE SET updated_at = excluded.updated_at,
+               customer_id = COALESCE(excluded.customer_id, order_versions.customer_id),
+               cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason,
+               fulfillment_status = excluded.fulfillment_status
+             WHERE excluded.updated_at > order_versions.updated_at";
+        macro_rules! advance {
+            ($conn:expr) => {
+                sqlx::query(ADVANCE)
+                    .bind(version.shop)
+                    .bind(version.order_id)
+                    .bind(ts(version.updated_at))
+                    .bind(version.customer_id)
+                    .bind(version.cancelled_at.map(ts))
+                    .bind(version.cancel_reason)
+                    .bind(version.fulfillment_status)
+                    .execute($conn)
+                    .await?
+                    .rows_affected()
+                    == 1
+            };
+        }
         let advanced = on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO order_versions (shop, order_id, updated_at, customer_id, cancelled_at, cancel_reason)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (shop, order_id) DO UPDATE SET updated_at = excluded.updated_at,
-                   customer_id = COALESCE(excluded.customer_id, order_versions.customer_id),
-                   cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason
-                 WHERE excluded.updated_at > order_versions.updated_at",
-            )
-            .bind(version.shop)
-            .bind(version.order_id)
-            .bind(ts(version.updated_at))
-            .bind(version.customer_id)
-            .bind(version.cancelled_at.map(ts))
-            .bind(version.cancel_reason)
-            .execute(pool)
-            .await?
-            .rows_affected()
+            match version.variants {
+                // No line items in the payload: one statement, the lines stay as they are.
+                None => advance!(pool),
+                // The lines follow the version: an order edit's newer payload replaces them,
+                // an older delivery leaves them.
+                Some(variants) => {
+                    let mut tx = pool.begin().await?;
+                    let advanced = advance!(&mut *tx);
+                    if advanced {
+                        sqlx::query("DELETE FROM order_lines WHERE shop = $1 AND order_id = $2")
+                            .bind(version.shop)
+                            .bind(version.order_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        for variant in variants {
+                            sqlx::query(
+                                "INSERT INTO order_lines (shop, order_id, variant_id) VALUES ($1, $2, $3)
+                                 ON CONFLICT (shop, order_id, variant_id) DO NOTHING",
+                            )
+                            .bind(version.shop)
+                            .bind(version.order_id)
+                            .bind(variant)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    advanced
+                }
+            }
         });
-        Ok(advanced == 1)
+        Ok(advanced)
+    }
+
+    /// Variants on the shop's open orders (not cancelled, not fulfilled) whose inventory item
+    /// is not known yet.
+    pub async fn unmapped_open_variants(&self, shop: &str) -> Result<Vec<String>, StoreError> {
+        let rows = on_read_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT DISTINCT l.variant_id FROM order_lines l
+                 JOIN order_versions v ON v.shop = l.shop AND v.order_id = l.order_id
+                 WHERE l.shop = $1 AND v.cancelled_at IS NULL
+                   AND COALESCE(v.fulfillment_status, '') <> 'fulfilled'
+                   AND NOT EXISTS (SELECT 1 FROM variant_items i
+                                   WHERE i.shop = l.shop AND i.variant_id = l.variant_id)
+                 ORDER BY l.variant_id",
+            )
+            .bind(shop)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Remembers a variant's inventory item (empty when the variant is gone).
+    pub async fn map_variant_item(
+        &self,
+        shop: &str,
+        variant_id: &str,
+        inventory_item_id: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO variant_items (shop, variant_id, inventory_item_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (shop, variant_id) DO UPDATE SET inventory_item_id = excluded.inventory_item_id",
+            )
+            .bind(shop)
+            .bind(variant_id)
+            .bind(inventory_item_id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The shop's open orders (not cancelled, not fulfilled) with a line of this inventory
+    /// item, as the newest order versions seen describe them.
+    pub async fn open_orders_with_item(
+        &self,
+        shop: &str,
+        inventory_item_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = on_read_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT DISTINCT l.order_id FROM variant_items i
+                 JOIN order_lines l ON l.shop = i.shop AND l.variant_id = i.variant_id
+                 JOIN order_versions v ON v.shop = l.shop AND v.order_id = l.order_id
+                 WHERE i.shop = $1 AND i.inventory_item_id = $2 AND v.cancelled_at IS NULL
+                   AND COALESCE(v.fulfillment_status, '') <> 'fulfilled'
+                 ORDER BY l.order_id",
+            )
+            .bind(shop)
+            .bind(inventory_item_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Queues jobs together: all or none. Returns how many were new (the others' idempotency
+    /// keys existed).
+    pub async fn enqueue_all(&self, jobs: &[NewJob]) -> Result<usize, StoreError> {
+        let now = Utc::now();
+        let inserted = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut inserted = 0;
+            for job in jobs {
+                if insert_job!(&mut *tx, job, now) {
+                    inserted += 1;
+                }
+            }
+            tx.commit().await?;
+            inserted
+        });
+        Ok(inserted)
     }
 
     /// When this customer's orders were cancelled (for `customer.cancelledOrderDates`).
@@ -1012,6 +1133,11 @@ impl Store {
                     .bind(order)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM order_lines WHERE shop = $1 AND order_id = $2")
+                    .bind(shop)
+                    .bind(order)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("UPDATE webhooks SET body = '{}', status = 'redacted' WHERE shop = $1 AND resource_id = $2")
                     .bind(shop)
                     .bind(order)
@@ -1041,6 +1167,8 @@ impl Store {
             for sql in [
                 "DELETE FROM decisions WHERE shop = $1",
                 "DELETE FROM order_versions WHERE shop = $1",
+                "DELETE FROM order_lines WHERE shop = $1",
+                "DELETE FROM variant_items WHERE shop = $1",
                 "DELETE FROM policies WHERE shop = $1",
                 "DELETE FROM flow_runs WHERE shop = $1",
                 "DELETE FROM compliance_exports WHERE shop = $1",

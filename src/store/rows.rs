@@ -56,6 +56,10 @@ pub struct OrderVersion<'a> {
     pub customer_id: Option<&'a str>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<&'a str>,
+    /// The payload's `fulfillment_status`: `None` (unfulfilled), `partial` or `fulfilled`.
+    pub fulfillment_status: Option<&'a str>,
+    /// The variants on the order (GIDs), when the payload lists its line items.
+    pub variants: Option<&'a [String]>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -66,6 +70,7 @@ pub struct OrderVersionRow {
     pub customer_id: Option<String>,
     pub cancelled_at: Option<String>,
     pub cancel_reason: Option<String>,
+    pub fulfillment_status: Option<String>,
 }
 
 pub struct NewPolicy<'a> {

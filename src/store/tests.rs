@@ -177,6 +177,8 @@ async fn an_older_order_state_never_replaces_a_newer_one() {
         customer_id: None,
         cancelled_at: None,
         cancel_reason: None,
+        fulfillment_status: None,
+        variants: None,
     };
     assert!(store.advance_order_version(&version(now)).await.unwrap());
     assert!(
@@ -236,4 +238,114 @@ async fn background_writes_take_the_writer_queue_one_at_a_time() {
     assert!(turns.take().await.is_none(), "a request still goes ahead");
     drop(first);
     assert!(in_background(turns.take()).await.is_some());
+}
+
+#[tokio::test]
+async fn open_orders_are_found_by_inventory_item_as_of_their_newest_version() {
+    let (store, _dir) = sqlite().await;
+    let now = Utc::now();
+    let (mug, lamp) = (
+        "gid://shopify/ProductVariant/1".to_string(),
+        "gid://shopify/ProductVariant/2".to_string(),
+    );
+    let both = [mug.clone(), lamp.clone()];
+    let only_lamp = [lamp.clone()];
+    let only_mug = [mug.clone()];
+    let version = |order, at, variants, cancelled_at, fulfillment_status| OrderVersion {
+        shop: "s",
+        order_id: order,
+        updated_at: at,
+        customer_id: None,
+        cancelled_at,
+        cancel_reason: None,
+        fulfillment_status,
+        variants,
+    };
+    macro_rules! advance {
+        ($($arg:expr),*) => {
+            store.advance_order_version(&version($($arg),*)).await.unwrap()
+        };
+    }
+    // o1: mug and lamp, then edited down to the lamp; an older delivery brings the mug back
+    // in vain.
+    assert!(advance!("o1", now, Some(&both[..]), None, None));
+    assert!(advance!(
+        "o1",
+        now + Span::seconds(2),
+        Some(&only_lamp[..]),
+        None,
+        None
+    ));
+    assert!(!advance!(
+        "o1",
+        now + Span::seconds(1),
+        Some(&both[..]),
+        None,
+        None
+    ));
+    // o2: a mug, open; o3: a mug, cancelled; o4: a mug, fulfilled; o5: a mug, and an update
+    // without line items leaves its lines.
+    assert!(advance!(
+        "o2",
+        now,
+        Some(&only_mug[..]),
+        None,
+        Some("partial")
+    ));
+    assert!(advance!("o3", now, Some(&only_mug[..]), Some(now), None));
+    assert!(advance!(
+        "o4",
+        now,
+        Some(&only_mug[..]),
+        None,
+        Some("fulfilled")
+    ));
+    assert!(advance!("o5", now, Some(&only_mug[..]), None, None));
+    assert!(advance!("o5", now + Span::seconds(1), None, None, None));
+
+    // Only variants on open orders need their item looked up.
+    assert_eq!(
+        store.unmapped_open_variants("s").await.unwrap(),
+        both.to_vec()
+    );
+    store
+        .map_variant_item("s", &mug, "gid://shopify/InventoryItem/10")
+        .await
+        .unwrap();
+    store
+        .map_variant_item("s", &lamp, "gid://shopify/InventoryItem/20")
+        .await
+        .unwrap();
+    assert!(store.unmapped_open_variants("s").await.unwrap().is_empty());
+    assert!(
+        store
+            .unmapped_open_variants("other")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(
+        store
+            .open_orders_with_item("s", "gid://shopify/InventoryItem/10")
+            .await
+            .unwrap(),
+        vec!["o2".to_string(), "o5".to_string()]
+    );
+    assert_eq!(
+        store
+            .open_orders_with_item("s", "gid://shopify/InventoryItem/20")
+            .await
+            .unwrap(),
+        vec!["o1".to_string()]
+    );
+    assert!(
+        store
+            .open_orders_with_item("other", "gid://shopify/InventoryItem/10")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let o2 = store.order_version("s", "o2").await.unwrap().unwrap();
+    assert_eq!(o2.fulfillment_status.as_deref(), Some("partial"));
 }

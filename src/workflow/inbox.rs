@@ -4,10 +4,11 @@
 use cancel_policy_core::Trigger;
 use cancel_policy_core::facts::RequestFacts;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::service::AppState;
-use crate::store::{OrderVersion, WebhookRow, parse_ts};
+use crate::service::{AppState, ServiceError};
+use crate::shopify::operations::{VariantInventoryItem, variant_inventory_item};
+use crate::store::{NewJob, OrderVersion, WebhookRow, parse_ts};
 use crate::workflow::JobError;
 use crate::workflow::decide::{DecideError, DecideRequest, decide};
 
@@ -104,6 +105,7 @@ pub async fn process(app: &AppState, webhook: &WebhookRow) -> Result<&'static st
                 .get("cancel_reason")
                 .and_then(Value::as_str)
                 .map(str::to_ascii_uppercase);
+            let variants = line_variants(&body);
             let newest = app
                 .store
                 .advance_order_version(&OrderVersion {
@@ -113,6 +115,8 @@ pub async fn process(app: &AppState, webhook: &WebhookRow) -> Result<&'static st
                     customer_id: customer.as_deref(),
                     cancelled_at,
                     cancel_reason: reason.as_deref(),
+                    fulfillment_status: body.get("fulfillment_status").and_then(Value::as_str),
+                    variants: variants.as_deref(),
                 })
                 .await?;
             if webhook.topic == "orders/create" {
@@ -163,7 +167,8 @@ pub async fn process(app: &AppState, webhook: &WebhookRow) -> Result<&'static st
                 "nothing waiting"
             }
         }
-        "fulfillment_orders/placed_on_hold" | "inventory_levels/update" => "recorded",
+        "inventory_levels/update" => inventory_changed(app, webhook, &body).await?,
+        "fulfillment_orders/placed_on_hold" => "recorded",
         "app/uninstalled" => {
             app.store.uninstall_shop(shop, Utc::now()).await?;
             "uninstalled"
@@ -199,6 +204,105 @@ pub async fn process(app: &AppState, webhook: &WebhookRow) -> Result<&'static st
         _ => "ignored",
     };
     Ok(status)
+}
+
+/// The variants on an order payload's line items (custom items have none); `None` when the
+/// payload lists no line items at all, so that the stored lines are left as they are.
+fn line_variants(body: &Value) -> Option<Vec<String>> {
+    let lines = body.get("line_items")?.as_array()?;
+    let mut variants: Vec<String> = lines
+        .iter()
+        .filter_map(|line| numeric(line.get("variant_id")?))
+        .map(|n| format!("gid://shopify/ProductVariant/{n}"))
+        .collect();
+    variants.sort();
+    variants.dedup();
+    Some(variants)
+}
+
+/// `inventory_levels/update`: every stored open order with a line of the changed inventory item
+/// is decided again with the `inventory_changed` trigger, each in a `decide` job of its own
+/// (queued together, once per delivered event), so one order's failure retries only that one.
+/// https://shopify.dev/docs/api/webhooks?reference=toml#list-of-topics-inventory_levels/update
+/// (payload: `inventory_item_id`, `location_id`, `available`, `updated_at`).
+async fn inventory_changed(
+    app: &AppState,
+    webhook: &WebhookRow,
+    body: &Value,
+) -> Result<&'static str, JobError> {
+    let shop = webhook.shop.as_str();
+    let Some(item) = body.get("inventory_item_id").and_then(numeric) else {
+        return Err(JobError::BadPayload(
+            "inventory level without inventory_item_id".into(),
+        ));
+    };
+    let item = format!("gid://shopify/InventoryItem/{item}");
+    // Only when a rule asks about inventory changes: otherwise every stock movement would
+    // decide each open order again only to repeat the policy's default on it.
+    let bit = Trigger::InventoryChanged.bit();
+    match app.policies.get(&app.store, shop).await {
+        Ok(active) if active.policy.rules.iter().any(|r| r.triggers & bit != 0) => {}
+        Ok(_) => return Ok("no inventory rule"),
+        Err(DecideError::NoPolicy(_)) => return Ok("no policy"),
+        Err(error) => return Err(error.into()),
+    }
+    // Order webhooks name variants, this one an inventory item: learn the item of each variant
+    // on an open order first (once per variant), so that a change to an item no open order
+    // holds is answered from the database alone.
+    let unmapped = app.store.unmapped_open_variants(shop).await?;
+    if !unmapped.is_empty() {
+        let session = app.session(shop).await?;
+        for variant in unmapped {
+            let data = app
+                .client
+                .run::<VariantInventoryItem>(
+                    &session,
+                    variant_inventory_item::Variables {
+                        id: variant.clone(),
+                    },
+                )
+                .await
+                .map_err(ServiceError::from)?;
+            let item_of_variant = data
+                .product_variant
+                .map(|v| v.inventory_item.id)
+                .unwrap_or_default();
+            app.store
+                .map_variant_item(shop, &variant, &item_of_variant)
+                .await?;
+        }
+    }
+    let orders = app.store.open_orders_with_item(shop, &item).await?;
+    if orders.is_empty() {
+        return Ok("no open orders");
+    }
+    // One decision per order and inventory event: a redelivery of this event (same event id,
+    // new webhook id) queues nothing new.
+    let event = webhook
+        .event_id
+        .clone()
+        .unwrap_or_else(|| webhook.webhook_id.clone());
+    let jobs: Vec<NewJob> = orders
+        .iter()
+        .map(|order_id| {
+            let dedupe_key = format!("inventory_changed:{shop}:{order_id}:{event}");
+            NewJob {
+                shop: shop.to_string(),
+                kind: "decide".to_string(),
+                payload: json!({
+                    "orderId": order_id,
+                    "trigger": Trigger::InventoryChanged.name(),
+                    "dedupeKey": dedupe_key,
+                    "source": "webhook",
+                })
+                .to_string(),
+                idempotency_key: format!("decide:{dedupe_key}"),
+                run_at: None,
+            }
+        })
+        .collect();
+    app.store.enqueue_all(&jobs).await?;
+    Ok("re-deciding open orders")
 }
 
 async fn decide_on(

@@ -15,5 +15,6 @@ mod bulk;
 mod crashes;
 mod customers;
 mod flow;
+mod inventory;
 mod publish;
 mod webhooks;
