@@ -1,8 +1,10 @@
 //! The running service: shared state, the HTTP server and the workers, started together.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use chrono::Utc;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -11,7 +13,8 @@ use tokio::task::JoinHandle;
 use crate::config::{Secret, Settings};
 use crate::http;
 use crate::http::limits::RateLimiter;
-use crate::shopify::client::RetryPolicy;
+use crate::shopify::client::{RetryPolicy, TokenRefresher};
+use crate::shopify::tokens::{ShopTokenRefresher, expires_soon};
 use crate::shopify::{AdminClient, AdminError, ShopSession};
 use crate::store::{NewShop, Store, StoreError};
 use crate::worker;
@@ -42,6 +45,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub timing: ExecTiming,
     pub policies: ActivePolicies,
+    /// One lock per shop, so one token refresh runs at a time per shop.
+    pub token_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 pub type App = Arc<AppState>;
@@ -61,11 +66,35 @@ impl AppState {
             .clone()
             .or(row.admin_url)
             .unwrap_or_else(|| format!("https://{}", row.domain));
-        Ok(ShopSession {
-            domain: row.domain,
-            base_url,
-            token: Secret::new(row.access_token),
-        })
+        let mut token = Secret::new(row.access_token);
+        // Only shops with a refresh token have expiring tokens; the others keep today's
+        // non-expiring offline token and never refresh.
+        let refresher: Option<Arc<dyn TokenRefresher>> = match row.refresh_token {
+            Some(_) => Some(Arc::new(ShopTokenRefresher {
+                http: self.client.http().clone(),
+                store: self.store.clone(),
+                domain: row.domain.clone(),
+                base_url: base_url.clone(),
+                client_id: self.settings.api_key.clone(),
+                client_secret: self.settings.secrets.current.clone(),
+                lock: self.token_lock(&row.domain),
+            })),
+            None => None,
+        };
+        if let Some(refresher) = &refresher
+            && expires_soon(row.access_token_expires_at.as_deref(), Utc::now())
+        {
+            token = refresher.refresh(&token).await?;
+        }
+        Ok(ShopSession::new(row.domain, base_url, token, refresher))
+    }
+
+    fn token_lock(&self, shop: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .token_locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        locks.entry(shop.to_string()).or_default().clone()
     }
 }
 
@@ -150,6 +179,7 @@ pub async fn start(settings: Settings, tuning: Tuning) -> Result<RunningService,
         limiter,
         timing,
         policies: ActivePolicies::default(),
+        token_locks: std::sync::Mutex::default(),
     });
     let listen = app.settings.listen;
     let listener = TcpListener::bind(listen)

@@ -4,6 +4,8 @@
 //! https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,16 +16,57 @@ use serde::Deserialize;
 use crate::config::Secret;
 use crate::shopify::API_VERSION;
 
+/// Gets a shop a new access token when the one it has expired (expiring offline tokens).
+pub trait TokenRefresher: Send + Sync + std::fmt::Debug {
+    /// A usable access token in place of `stale`: the stored one if another call already
+    /// replaced `stale`, else a refreshed one (stored before it is returned).
+    fn refresh<'a>(
+        &'a self,
+        stale: &'a Secret,
+    ) -> Pin<Box<dyn Future<Output = Result<Secret, AdminError>> + Send + 'a>>;
+}
+
 /// Where and as whom to call one shop's Admin API.
 #[derive(Debug, Clone)]
 pub struct ShopSession {
     pub domain: String,
     /// `https://{domain}` in production; the dev store's base URL in tests.
     pub base_url: String,
-    pub token: Secret,
+    /// Shared by the clones of one session, so a refresh during one call serves the next.
+    token: Arc<Mutex<Secret>>,
+    /// `Some` when the shop's token expires and can be refreshed.
+    refresher: Option<Arc<dyn TokenRefresher>>,
 }
 
 impl ShopSession {
+    pub fn new(
+        domain: String,
+        base_url: String,
+        token: Secret,
+        refresher: Option<Arc<dyn TokenRefresher>>,
+    ) -> ShopSession {
+        ShopSession {
+            domain,
+            base_url,
+            token: Arc::new(Mutex::new(token)),
+            refresher,
+        }
+    }
+
+    pub fn token(&self) -> Secret {
+        self.token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_token(&self, token: Secret) {
+        *self
+            .token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = token;
+    }
+
     pub fn endpoint(&self) -> String {
         format!(
             "{}/admin/api/{API_VERSION}/graphql.json",
@@ -64,6 +107,10 @@ pub enum AdminError {
     GraphQl(Vec<String>),
     #[error("Admin API response could not be read: {0}")]
     Decode(String),
+    /// The shop's expired access token could not be refreshed (a rejected refresh token needs
+    /// the merchant to reinstall or re-authorize; retrying will not help).
+    #[error("access token refresh failed: {0}")]
+    TokenRefresh(String),
 }
 
 impl AdminError {
@@ -72,7 +119,7 @@ impl AdminError {
         match self {
             AdminError::Transport(_) | AdminError::Throttled => true,
             AdminError::Status { status, .. } => *status == 429 || *status >= 500,
-            AdminError::GraphQl(_) | AdminError::Decode(_) => false,
+            AdminError::GraphQl(_) | AdminError::Decode(_) | AdminError::TokenRefresh(_) => false,
         }
     }
 }
@@ -193,6 +240,11 @@ impl AdminClient {
         })
     }
 
+    /// The HTTP client, shared with the token refresh (same timeouts, same connection pool).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Runs one operation, retrying what is transient.
     pub async fn run<Q>(
         &self,
@@ -208,6 +260,7 @@ impl AdminClient {
         let payload = serde_json::to_vec(&body).map_err(|e| AdminError::Decode(e.to_string()))?;
         let mut attempt = 0;
         let (mut failures, mut throttled) = (0, 0);
+        let mut refreshed = false;
         loop {
             attempt += 1;
             let booking = self.pace(&shop.domain, operation).await;
@@ -219,6 +272,19 @@ impl AdminClient {
                 Attempt::Done(data) => {
                     return serde_json::from_value(data)
                         .map_err(|e| AdminError::Decode(format!("{operation}: {e}")));
+                }
+                // An expired or revoked access token: refresh once and retry once (a second 401
+                // means the new token is refused too, and is reported as it is).
+                // https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
+                Attempt::Fail(AdminError::Status { status: 401, .. })
+                    if !refreshed && shop.refresher.is_some() =>
+                {
+                    refreshed = true;
+                    if let Some(refresher) = &shop.refresher {
+                        let stale = shop.token();
+                        let fresh = refresher.refresh(&stale).await?;
+                        shop.set_token(fresh);
+                    }
                 }
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry { error, wait } => {
@@ -263,7 +329,7 @@ impl AdminClient {
         let response = self
             .http
             .post(shop.endpoint())
-            .header("X-Shopify-Access-Token", shop.token.expose())
+            .header("X-Shopify-Access-Token", shop.token().expose())
             .header("Content-Type", "application/json")
             .body(payload.to_vec())
             .send()

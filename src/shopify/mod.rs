@@ -4,6 +4,7 @@ pub mod client;
 pub mod facts;
 pub mod operations;
 pub mod signatures;
+pub mod tokens;
 
 pub use client::{AdminClient, AdminError, ShopSession};
 

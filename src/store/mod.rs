@@ -239,6 +239,31 @@ impl Store {
         Ok(())
     }
 
+    /// Stores an access token and its refresh token with their expiries in ONE statement, so a
+    /// reader never pairs a new access token with an old refresh token (or the reverse).
+    /// https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
+    pub async fn set_shop_tokens(
+        &self,
+        domain: &str,
+        tokens: &ShopTokens<'_>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE shops SET access_token = $2, access_token_expires_at = $3,
+                   refresh_token = $4, refresh_token_expires_at = $5
+                 WHERE domain = $1",
+            )
+            .bind(domain)
+            .bind(tokens.access_token)
+            .bind(tokens.access_token_expires_at.map(ts))
+            .bind(tokens.refresh_token)
+            .bind(tokens.refresh_token_expires_at.map(ts))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     pub async fn shop(&self, domain: &str) -> Result<Option<ShopRow>, StoreError> {
         let row = on_read_pool!(self, pool => {
             sqlx::query_as::<_, ShopRow>("SELECT * FROM shops WHERE domain = $1")

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct ShopRow {
     pub domain: String,
     pub access_token: String,
@@ -15,6 +15,37 @@ pub struct ShopRow {
     pub timezone: Option<String>,
     pub installed_at: String,
     pub uninstalled_at: Option<String>,
+    /// When `access_token` expires (`None`: never, or unknown).
+    pub access_token_expires_at: Option<String>,
+    pub refresh_token_expires_at: Option<String>,
+}
+
+impl std::fmt::Debug for ShopRow {
+    // The tokens are credentials: a logged row must not carry them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopRow")
+            .field("domain", &self.domain)
+            .field("access_token", &"[redacted]")
+            .field("access_token_expires_at", &self.access_token_expires_at)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("refresh_token_expires_at", &self.refresh_token_expires_at)
+            .field("admin_url", &self.admin_url)
+            .field("timezone", &self.timezone)
+            .field("installed_at", &self.installed_at)
+            .field("uninstalled_at", &self.uninstalled_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A refreshed (or first) pair of expiring offline tokens, stored together.
+pub struct ShopTokens<'a> {
+    pub access_token: &'a str,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    pub refresh_token: &'a str,
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
 }
 
 pub struct NewShop<'a> {

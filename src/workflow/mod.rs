@@ -39,6 +39,9 @@ impl JobError {
             JobError::Service(_) => true,
             JobError::Decide(DecideError::Admin(e)) => e.is_transient(),
             JobError::Decide(DecideError::Store(_)) => true,
+            // A refused refresh token (or any permanent Admin error reaching the session) does
+            // not heal on retry: fail at once with the reason rather than retry to the limit.
+            JobError::Decide(DecideError::Service(ServiceError::Admin(e))) => e.is_transient(),
             JobError::Decide(DecideError::Service(_)) => true,
             JobError::Decide(_) => false,
             JobError::Exec(ExecError::Admin(e)) => e.is_transient(),

@@ -17,4 +17,5 @@ mod customers;
 mod flow;
 mod inventory;
 mod publish;
+mod tokens;
 mod webhooks;

@@ -10,7 +10,7 @@ use cancel_policy::shopify::client::RetryPolicy;
 use cancel_policy::shopify::signatures::{
     session_claims, sign_app_proxy, sign_session_token, sign_webhook,
 };
-use cancel_policy::store::{NewPolicy, Store};
+use cancel_policy::store::{NewPolicy, ShopTokens, Store};
 use cancel_policy::workflow::execute::ExecTiming;
 use cancel_policy::workflow::inbox::ORDER_TOPICS;
 use cancel_policy_dev_store::seed::InventoryBehaviour;
@@ -30,6 +30,8 @@ pub struct Options {
     pub faults: Faults,
     pub database_url: Option<String>,
     pub limits: RateLimits,
+    /// Expiring offline tokens in the dev store (`None`: one token that never expires).
+    pub token_lifetime: Option<Duration>,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             },
             database_url: None,
             limits: RateLimits::default(),
+            token_lifetime: None,
         }
     }
 }
@@ -156,6 +159,8 @@ pub async fn spawn_app(options: Options) -> TestApp {
     }
     let dev = DevStore::start(DevStoreConfig {
         api_secret: SECRET.into(),
+        api_key: API_KEY.into(),
+        token_lifetime: options.token_lifetime,
         faults: options.faults.clone(),
         ..DevStoreConfig::default()
     })
@@ -201,6 +206,28 @@ pub async fn spawn_app(options: Options) -> TestApp {
         no_workers: !options.start_workers,
     };
     let service = service::start(settings, tuning).await.unwrap();
+    if let Some(refresh_token) = dev.refresh_token() {
+        // The pair an install's token exchange would have stored (the bootstrap settings carry
+        // the access token only).
+        let lifetime = options.token_lifetime.unwrap_or_default();
+        let now = chrono::Utc::now();
+        service
+            .app
+            .store
+            .set_shop_tokens(
+                &shop,
+                &ShopTokens {
+                    access_token: dev.access_token(),
+                    access_token_expires_at: Some(
+                        now + chrono::Duration::from_std(lifetime).unwrap(),
+                    ),
+                    refresh_token: &refresh_token,
+                    refresh_token_expires_at: Some(now + chrono::Duration::days(90)),
+                },
+            )
+            .await
+            .unwrap();
+    }
     publish(
         &service.app.store,
         &shop,

@@ -287,12 +287,10 @@ fn shopify_errors(errors: Vec<Value>) -> Vec<Value> {
 
 /// Handles `POST /admin/api/2026-04/graphql.json`.
 pub async fn handle(shared: &Arc<Shared>, token: Option<&str>, raw: &[u8]) -> Answer {
-    if token != Some(shared.access_token.as_str()) {
+    let accepted = shared.tokens().accept(token);
+    if !accepted {
         // https://shopify.dev/docs/api/usage/authentication
-        return answer(
-            401,
-            json!({ "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)" }),
-        );
+        return answer(401, json!({ "errors": crate::tokens::INVALID_TOKEN }));
     }
     let faults = shared.faults();
     if shared.rng().chance(faults.error_rate) {

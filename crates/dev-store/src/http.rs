@@ -3,6 +3,7 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /admin/api/2026-04/graphql.json` | Admin GraphQL (`X-Shopify-Access-Token`) |
+//! | `POST /admin/oauth/access_token` | token refresh (`grant_type=refresh_token`, form or JSON) |
 //! | `GET /_dev` | URLs, shop domain, token, API secret |
 //! | `GET`/`PUT`/`PATCH /_dev/faults` | fault knobs ([`crate::Faults`]; PATCH merges) |
 //! | `GET`/`PUT /_dev/throttle` | bucket status; `{"available": n}` sets the points left |
@@ -63,6 +64,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             &format!("/admin/api/{API_VERSION}/graphql.json"),
             post(admin_graphql),
         )
+        .route("/admin/oauth/access_token", post(access_token))
         .route("/_dev", get(info))
         .route(
             "/_dev/faults",
@@ -92,6 +94,19 @@ async fn admin_graphql(AxumState(shared): St, headers: HeaderMap, body: Bytes) -
     let answer = graphql::handle(&shared, token, &body).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, axum::Json(answer.body)).into_response()
+}
+
+async fn access_token(AxumState(shared): St, headers: HeaderMap, body: Bytes) -> Response {
+    let json_body = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let (status, answer) =
+        shared
+            .tokens()
+            .refresh(&body, json_body, &shared.api_key, &shared.api_secret);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(answer)).into_response()
 }
 
 async fn info(AxumState(shared): St, headers: HeaderMap) -> Response {

@@ -48,6 +48,7 @@ mod resolve;
 mod sdl;
 pub mod seed;
 mod store;
+mod tokens;
 mod views;
 pub mod webhooks;
 
@@ -83,8 +84,14 @@ pub struct DevStoreConfig {
     pub shop_name: String,
     /// The Admin API access token clients must send.
     pub access_token: String,
-    /// The app's client secret: the HMAC key of webhooks.
+    /// The app's client secret: the HMAC key of webhooks, and (with `api_key`) the client
+    /// credentials a token refresh must present.
     pub api_secret: String,
+    /// The app's client id, checked on token refresh.
+    pub api_key: String,
+    /// `Some`: the access token expires after this long and comes with a refresh token (the
+    /// expiring offline tokens of public apps); `None` (the default): it never expires.
+    pub token_lifetime: Option<std::time::Duration>,
     pub plan: Plan,
     /// IANA time zone of the shop.
     pub timezone: String,
@@ -106,6 +113,8 @@ impl Default for DevStoreConfig {
             shop_name: "Maison Lumière".into(),
             access_token: "shpat_dev_store_0000000000000000".into(),
             api_secret: "dev-store-client-secret".into(),
+            api_key: "dev-store-client-id".into(),
+            token_lifetime: None,
             plan: Plan::Standard,
             timezone: "Europe/Paris".into(),
             currency: "EUR".into(),
@@ -163,6 +172,11 @@ impl DevStore {
             schema,
             access_token: config.access_token.clone(),
             api_secret: config.api_secret.clone(),
+            api_key: config.api_key.clone(),
+            tokens: Mutex::new(tokens::Tokens::new(
+                &config.access_token,
+                config.token_lifetime,
+            )),
         });
         for (topic, payload) in seed_events {
             webhooks::emit(&shared, &topic, payload);
@@ -294,6 +308,16 @@ impl DevStoreHandle {
 
     pub fn api_secret(&self) -> &str {
         &self.shared.api_secret
+    }
+
+    /// The current refresh token (`None` unless tokens expire).
+    pub fn refresh_token(&self) -> Option<String> {
+        self.shared.tokens().refresh_token()
+    }
+
+    /// How many token refreshes the store has granted.
+    pub fn token_refreshes(&self) -> u64 {
+        self.shared.tokens().refreshes()
     }
 
     pub fn faults(&self) -> Faults {

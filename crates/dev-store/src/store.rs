@@ -124,6 +124,8 @@ pub struct Shared {
     pub schema: Schema,
     pub access_token: String,
     pub api_secret: String,
+    pub api_key: String,
+    pub tokens: Mutex<crate::tokens::Tokens>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -147,6 +149,10 @@ impl Shared {
 
     pub fn bucket(&self) -> MutexGuard<'_, Bucket> {
         lock(&self.bucket)
+    }
+
+    pub fn tokens(&self) -> MutexGuard<'_, crate::tokens::Tokens> {
+        lock(&self.tokens)
     }
 
     pub fn rng(&self) -> MutexGuard<'_, Rng> {
