@@ -63,3 +63,51 @@ fn every_preset_case_decides_the_same_in_wasm_and_natively() {
     );
     assert!(compared > 0);
 }
+
+/// The default outcome's line selector asks about product tags too: they must be among the
+/// input variables, or the Function never learns a line has them.
+#[test]
+fn a_default_that_cancels_tagged_lines_decides_the_same_in_wasm() {
+    use cancel_policy_function_tests::bench;
+    let source = r#"
+id = "default-lines"
+name = "Default cancels engraved lines"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["customer_request"]
+
+[default]
+cancel_lines = { where = { product_tags = { any_of = ["Engraved"] } } }
+
+[[rule]]
+id = "shipped"
+on = ["customer_request"]
+when = { fulfillment_status = { in = ["FULFILLED"] } }
+then.deny = {}
+"#;
+    let policy = cancel_policy_core::compile::compile(source, "default-lines.toml")
+        .policy
+        .unwrap();
+    assert_eq!(policy.input_variables().product_tags, ["engraved"]);
+    let mut facts = bench::order(3);
+    facts.order.line_items[1].product_tags = vec!["Engraved".to_string()];
+    let (now, trigger) = (bench::now(), cancel_policy_core::Trigger::CustomerRequest);
+    let input = function_input(&facts, now, trigger, Some(&policy), Some(&policy.to_json()));
+    let artifacts = build::artifacts().unwrap();
+    let runner = FunctionRunner::new(
+        &artifacts.function,
+        &artifacts.provider,
+        "order_cancellation_run",
+    )
+    .unwrap();
+    let output = runner.run(&input).unwrap().output;
+    assert_eq!(output, expected_output(&policy, &facts, now, trigger));
+    let lines = &output["operations"][0]["decisionSet"]["actions"][0]["lines"];
+    assert_eq!(
+        lines[0]["id"],
+        facts.order.line_items[1].id.as_str(),
+        "{output}"
+    );
+}

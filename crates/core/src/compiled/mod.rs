@@ -285,17 +285,24 @@ impl CompiledPolicy {
                 }
             }
         };
+        self.visit_facts(&mut visit);
+        vars
+    }
+
+    /// Every fact test the policy holds: each rule's conditions and its outcome's line
+    /// selector, in rule order, then the default outcome's line selector.
+    pub fn visit_facts(&self, visit: &mut impl FnMut(Fact, &Test)) {
+        fn selectors(outcome: &Outcome) -> impl Iterator<Item = &Condition> {
+            outcome.lines.iter().flatten()
+        }
         for rule in &self.rules {
-            for cond in &rule.when {
-                cond.visit_facts(&mut visit);
-            }
-            if let Some(selector) = &rule.then.lines {
-                for cond in selector {
-                    cond.visit_facts(&mut visit);
-                }
+            for cond in rule.when.iter().chain(selectors(&rule.then)) {
+                cond.visit_facts(visit);
             }
         }
-        vars
+        for cond in selectors(&self.default) {
+            cond.visit_facts(visit);
+        }
     }
 }
 

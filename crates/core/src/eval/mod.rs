@@ -116,7 +116,13 @@ pub fn evaluate_with(
             return decision;
         }
     }
-    let mut decision = actions::decide(policy, None, &policy.default, None, &ctx, options);
+    // A default that cancels lines cancels those its selector picks, as a rule's would.
+    let selected = policy
+        .default
+        .lines
+        .as_deref()
+        .map(|selector| selected_lines(selector, &ctx));
+    let mut decision = actions::decide(policy, None, &policy.default, selected, &ctx, options);
     decision.trace = trace;
     decision
 }
@@ -146,15 +152,7 @@ fn try_rule(rule: &Rule, ctx: &Context, explain: bool) -> RuleStep {
     match result {
         Tri::True => match &rule.then.lines {
             Some(selector) => {
-                let selected: Vec<usize> = ctx
-                    .facts
-                    .order
-                    .line_items
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, line)| eval_all(selector, ctx, Some(line)).0 == Tri::True)
-                    .map(|(i, _)| i)
-                    .collect();
+                let selected = selected_lines(selector, ctx);
                 if selected.is_empty() {
                     RuleStep {
                         result: TraceResult::NoLines,
@@ -186,6 +184,18 @@ fn try_rule(rule: &Rule, ctx: &Context, explain: bool) -> RuleStep {
             decided: None,
         },
     }
+}
+
+/// The indexes of the lines for which every selector condition holds.
+fn selected_lines(selector: &[Condition], ctx: &Context) -> Vec<usize> {
+    ctx.facts
+        .order
+        .line_items
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| eval_all(selector, ctx, Some(line)).0 == Tri::True)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[cfg(feature = "explain")]
