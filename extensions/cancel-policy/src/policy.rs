@@ -3,7 +3,7 @@
 
 use cancel_policy_core::Trigger;
 use cancel_policy_core::catalog::Fact;
-use cancel_policy_core::compiled::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Test};
+use cancel_policy_core::compiled::{CompiledPolicy, FORMAT_VERSION, LoadError, Test};
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
 
@@ -99,19 +99,7 @@ pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
             missing.push(problem);
         }
     };
-    let outcomes = policy
-        .rules
-        .iter()
-        .map(|rule| &rule.then)
-        .chain(std::iter::once(&policy.default));
-    for rule in &policy.rules {
-        visit_all(&rule.when, &mut visit);
-    }
-    for outcome in outcomes {
-        if let Some(selector) = &outcome.lines {
-            visit_all(selector, &mut visit);
-        }
-    }
+    policy.visit_facts(&mut visit);
     if missing.is_empty() {
         Ok(())
     } else {
@@ -122,12 +110,6 @@ pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
                 missing.join(", ")
             ),
         ))
-    }
-}
-
-fn visit_all(conditions: &[Condition], visit: &mut impl FnMut(Fact, &Test)) {
-    for condition in conditions {
-        condition.visit_facts(visit);
     }
 }
 
