@@ -112,14 +112,19 @@ pub fn eval(cond: &Condition, ctx: &Context, line: Option<&LineFacts>) -> Tri {
             result
         }
         Condition::Not(inner) => eval(inner, ctx, line).not(),
-        Condition::Fact(fact, test) => apply(*fact, test, &value_of(*fact, ctx, line)),
+        Condition::Fact(fact, test) => test_fact(*fact, test, ctx, line),
         Condition::Lines(quantifier, conds) => eval_lines(quantifier, conds, ctx),
     }
 }
 
 fn eval_lines(quantifier: &Quantifier, conds: &[Condition], ctx: &Context) -> Tri {
-    let lines = &ctx.facts.order.line_items;
-    let results = lines.iter().map(|l| eval_all(conds, ctx, Some(l)).0);
+    let check = LineCheck::new(conds);
+    let results = ctx
+        .facts
+        .order
+        .line_items
+        .iter()
+        .map(|line| check.test(line, ctx));
     match quantifier {
         Quantifier::Any => any(results),
         Quantifier::None => any(results).not(),
@@ -137,6 +142,140 @@ fn eval_lines(quantifier: &Quantifier, conds: &[Condition], ctx: &Context) -> Tr
         Quantifier::Count(test) => {
             let count = results.filter(|r| *r == Tri::True).count();
             apply(Fact::LineCount, test, &Value::Num(count as f64))
+        }
+    }
+}
+
+/// The conditions a line must meet, with what can be resolved once for every line resolved
+/// up front: a policy tests each line against each line condition, the hot loop of evaluation.
+pub enum LineCheck<'p> {
+    /// A line number compared with a constant: one comparison per line.
+    Number(NumberField, Compare, f64),
+    /// A line text that may be missing, matched against a glob.
+    Glob(TextField, &'p str),
+    /// Product tags; the answer for a line without tags (in the Function, a line has only the
+    /// tags the policy asks about, so most have none) is worked out once.
+    ProductTags { test: &'p Test, untagged: Tri },
+    /// Any other single line-fact test, without the walk of the condition tree.
+    Fact(Fact, &'p Test),
+    /// Anything else, evaluated as written.
+    Conditions(&'p [Condition]),
+}
+
+#[derive(Clone, Copy)]
+pub enum NumberField {
+    Quantity,
+    InventoryAvailable,
+}
+
+#[derive(Clone, Copy)]
+pub enum TextField {
+    Sku,
+    ProductType,
+    Vendor,
+}
+
+#[derive(Clone, Copy)]
+pub enum Compare {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Compare {
+    fn of(test: &Test) -> Option<(Compare, f64)> {
+        Some(match test {
+            Test::Eq(n) => (Compare::Eq, *n),
+            Test::Ne(n) => (Compare::Ne, *n),
+            Test::Lt(n) => (Compare::Lt, *n),
+            Test::Le(n) => (Compare::Le, *n),
+            Test::Gt(n) => (Compare::Gt, *n),
+            Test::Ge(n) => (Compare::Ge, *n),
+            _ => return None,
+        })
+    }
+
+    fn holds(self, v: f64, n: f64) -> bool {
+        match self {
+            Compare::Eq => v == n,
+            Compare::Ne => v != n,
+            Compare::Lt => v < n,
+            Compare::Le => v <= n,
+            Compare::Gt => v > n,
+            Compare::Ge => v >= n,
+        }
+    }
+}
+
+impl<'p> LineCheck<'p> {
+    pub fn new(conds: &'p [Condition]) -> Self {
+        match conds {
+            [Condition::Fact(Fact::ProductTags, test)] => LineCheck::ProductTags {
+                test,
+                untagged: set_test(test, &[], Fact::ProductTags.case_insensitive()),
+            },
+            [Condition::Fact(fact, Test::Matches(pattern))]
+                if matches!(fact, Fact::Sku | Fact::ProductType | Fact::Vendor) =>
+            {
+                let field = match fact {
+                    Fact::Sku => TextField::Sku,
+                    Fact::ProductType => TextField::ProductType,
+                    _ => TextField::Vendor,
+                };
+                LineCheck::Glob(field, pattern)
+            }
+            [Condition::Fact(fact, test)] => {
+                let field = match fact {
+                    Fact::Quantity => Some(NumberField::Quantity),
+                    Fact::InventoryAvailable => Some(NumberField::InventoryAvailable),
+                    _ => None,
+                };
+                match (field, Compare::of(test)) {
+                    (Some(field), Some((compare, bound))) => {
+                        LineCheck::Number(field, compare, bound)
+                    }
+                    _ => LineCheck::Fact(*fact, test),
+                }
+            }
+            _ => LineCheck::Conditions(conds),
+        }
+    }
+
+    /// `eval_all(conds, ctx, Some(line)).0`.
+    #[inline]
+    pub fn test(&self, line: &LineFacts, ctx: &Context) -> Tri {
+        match self {
+            LineCheck::Number(field, compare, bound) => {
+                let value = match field {
+                    NumberField::Quantity => Some(line.quantity),
+                    NumberField::InventoryAvailable => line.inventory_quantity,
+                };
+                value.map_or(Tri::Unknown, |v| {
+                    Tri::from_bool(compare.holds(v as f64, *bound))
+                })
+            }
+            LineCheck::Glob(field, pattern) => {
+                let text = match field {
+                    TextField::Sku => &line.sku,
+                    TextField::ProductType => &line.product_type,
+                    TextField::Vendor => &line.vendor,
+                };
+                text.as_deref()
+                    .map_or(Tri::Unknown, |t| Tri::from_bool(glob(pattern, t)))
+            }
+            LineCheck::ProductTags { test, untagged } => {
+                if line.product_tags.is_empty() {
+                    *untagged
+                } else {
+                    let ci = Fact::ProductTags.case_insensitive();
+                    tags_test(test, &line.product_tags, ci)
+                }
+            }
+            LineCheck::Fact(fact, test) => test_fact(*fact, test, ctx, Some(line)),
+            LineCheck::Conditions(conds) => eval_all(conds, ctx, Some(line)).0,
         }
     }
 }
@@ -368,58 +507,119 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// Applies a test to a value; a missing value makes any test unknown.
 pub fn apply(fact: Fact, test: &Test, value: &Value) -> Tri {
     let ci = fact.case_insensitive();
-    let eq = |a: &str, b: &str| {
-        if ci {
-            a.eq_ignore_ascii_case(b)
-        } else {
-            a == b
+    match value {
+        Value::Missing => Tri::Unknown,
+        Value::Num(v) => number_test(test, *v),
+        Value::Bool(b) => bool_test(test, *b),
+        Value::Text(t) => text_test(test, t, ci),
+        Value::Set(set) => set_test(test, set, ci),
+        Value::Time(m) => time_test(test, *m),
+        Value::Moments { placed, now } => match test {
+            Test::Cutoff { at, days } => match next_cutoff(*placed, *at, *days) {
+                Some(cutoff) => Tri::from_bool(now < &cutoff),
+                None => Tri::False,
+            },
+            _ => Tri::Unknown,
+        },
+    }
+}
+
+/// `apply(fact, test, &value_of(fact, ctx, line))` without building the value where that is
+/// cheap to avoid: line facts are tested once per line and rule, the hot loop of a policy.
+fn test_fact(fact: Fact, test: &Test, ctx: &Context, line: Option<&LineFacts>) -> Tri {
+    let ci = fact.case_insensitive();
+    let text = |value: Option<&str>| value.map_or(Tri::Unknown, |t| text_test(test, t, ci));
+    match (fact, line) {
+        (Fact::Quantity, Some(line)) => number_test(test, line.quantity as f64),
+        (Fact::InventoryAvailable, Some(line)) => line
+            .inventory_quantity
+            .map_or(Tri::Unknown, |q| number_test(test, q as f64)),
+        (Fact::Sku, Some(line)) => text(line.sku.as_deref()),
+        (Fact::ProductType, Some(line)) => text(line.product_type.as_deref()),
+        (Fact::Vendor, Some(line)) => text(line.vendor.as_deref()),
+        (Fact::SellingPlan, Some(line)) => {
+            text(Some(line.selling_plan.as_deref().unwrap_or("none")))
         }
-    };
-    match (test, value) {
-        (_, Value::Missing) => Tri::Unknown,
-        (Test::Is(expected), Value::Bool(b)) => Tri::from_bool(b == expected),
-        (Test::Eq(n), Value::Num(v)) => Tri::from_bool(v == n),
-        (Test::Ne(n), Value::Num(v)) => Tri::from_bool(v != n),
-        (Test::Lt(n), Value::Num(v)) => Tri::from_bool(v < n),
-        (Test::Le(n), Value::Num(v)) => Tri::from_bool(v <= n),
-        (Test::Gt(n), Value::Num(v)) => Tri::from_bool(v > n),
-        (Test::Ge(n), Value::Num(v)) => Tri::from_bool(v >= n),
-        (Test::In(list), Value::Text(t)) => Tri::from_bool(list.iter().any(|x| eq(x, t))),
-        (Test::NotIn(list), Value::Text(t)) => Tri::from_bool(!list.iter().any(|x| eq(x, t))),
-        (Test::Prefix(list), Value::Text(t)) => {
-            Tri::from_bool(list.iter().any(|p| t.starts_with(p.as_str())))
-        }
-        (Test::Matches(pattern), Value::Text(t)) => Tri::from_bool(glob(pattern, t)),
-        (Test::AtLeast(level), Value::Text(t)) => match (rank(t), rank(level)) {
+        (Fact::ProductTags, Some(line)) => tags_test(test, &line.product_tags, ci),
+        (Fact::Collections, Some(line)) => set_test(test, &line.collection_ids, ci),
+        (Fact::GiftCard, Some(line)) => bool_test(test, line.gift_card),
+        (Fact::RequiresShipping, Some(line)) => bool_test(test, line.requires_shipping),
+        (Fact::Oversold, Some(line)) => bool_test(test, line.oversold()),
+        (Fact::OrderTags, _) => tags_test(test, &ctx.facts.order.tags, ci),
+        (Fact::DiscountCodes, _) => tags_test(test, &ctx.facts.order.discount_codes, ci),
+        _ => apply(fact, test, &value_of(fact, ctx, line)),
+    }
+}
+
+/// A set test on tags, which `value_of` lower-cases: ASCII tags need no copy, since a
+/// case-insensitive comparison gives the same answer with or without it.
+fn tags_test(test: &Test, tags: &[String], ci: bool) -> Tri {
+    if ci && tags.iter().all(|t| t.is_ascii()) {
+        set_test(test, tags, ci)
+    } else {
+        set_test(test, &lower(tags), ci)
+    }
+}
+
+fn text_eq(ci: bool, a: &str, b: &str) -> bool {
+    if ci {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}
+
+fn number_test(test: &Test, v: f64) -> Tri {
+    match Compare::of(test) {
+        Some((compare, n)) => Tri::from_bool(compare.holds(v, n)),
+        // A test that does not fit the value's type (only reachable with a hand-edited
+        // compiled policy): unknown, never a match. The same below.
+        None => Tri::Unknown,
+    }
+}
+
+fn bool_test(test: &Test, b: bool) -> Tri {
+    match test {
+        Test::Is(expected) => Tri::from_bool(b == *expected),
+        _ => Tri::Unknown,
+    }
+}
+
+fn text_test(test: &Test, t: &str, ci: bool) -> Tri {
+    match test {
+        Test::In(list) => Tri::from_bool(list.iter().any(|x| text_eq(ci, x, t))),
+        Test::NotIn(list) => Tri::from_bool(!list.iter().any(|x| text_eq(ci, x, t))),
+        Test::Prefix(list) => Tri::from_bool(list.iter().any(|p| t.starts_with(p.as_str()))),
+        Test::Matches(pattern) => Tri::from_bool(glob(pattern, t)),
+        Test::AtLeast(level) => match (rank(t), rank(level)) {
             (Some(a), Some(b)) => Tri::from_bool(a >= b),
             _ => Tri::Unknown,
         },
-        (Test::AtMost(level), Value::Text(t)) => match (rank(t), rank(level)) {
+        Test::AtMost(level) => match (rank(t), rank(level)) {
             (Some(a), Some(b)) => Tri::from_bool(a <= b),
             _ => Tri::Unknown,
         },
-        (Test::AnyOf(list), Value::Set(set)) => {
-            Tri::from_bool(list.iter().any(|x| set.iter().any(|s| eq(x, s))))
+        _ => Tri::Unknown,
+    }
+}
+
+fn set_test(test: &Test, set: &[String], ci: bool) -> Tri {
+    let has = |x: &String| set.iter().any(|s| text_eq(ci, x, s));
+    match test {
+        Test::AnyOf(list) => Tri::from_bool(list.iter().any(has)),
+        Test::AllOf(list) => Tri::from_bool(list.iter().all(has)),
+        Test::NoneOf(list) => Tri::from_bool(!list.iter().any(has)),
+        Test::AllIn(list) => {
+            Tri::from_bool(set.iter().all(|s| list.iter().any(|x| text_eq(ci, x, s))))
         }
-        (Test::AllOf(list), Value::Set(set)) => {
-            Tri::from_bool(list.iter().all(|x| set.iter().any(|s| eq(x, s))))
-        }
-        (Test::NoneOf(list), Value::Set(set)) => {
-            Tri::from_bool(!list.iter().any(|x| set.iter().any(|s| eq(x, s))))
-        }
-        (Test::AllIn(list), Value::Set(set)) => {
-            Tri::from_bool(set.iter().all(|s| list.iter().any(|x| eq(x, s))))
-        }
-        (Test::Before(limit), Value::Time(m)) => Tri::from_bool(m < limit),
-        (Test::After(limit), Value::Time(m)) => Tri::from_bool(m >= limit),
-        (Test::Cutoff { at, days }, Value::Moments { placed, now }) => {
-            match next_cutoff(*placed, *at, *days) {
-                Some(cutoff) => Tri::from_bool(now < &cutoff),
-                None => Tri::False,
-            }
-        }
-        // A test that does not fit the value's type (only reachable with a hand-edited
-        // compiled policy): unknown, never a match.
+        _ => Tri::Unknown,
+    }
+}
+
+fn time_test(test: &Test, m: u16) -> Tri {
+    match test {
+        Test::Before(limit) => Tri::from_bool(m < *limit),
+        Test::After(limit) => Tri::from_bool(m >= *limit),
         _ => Tri::Unknown,
     }
 }

@@ -13,7 +13,7 @@ pub use actions::{STAFF_NOTE_LIMIT, message_locales};
 use crate::compiled::{CompiledPolicy, Condition, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
 use crate::facts::Facts;
-use conditions::{Tri, eval_all};
+use conditions::{LineCheck, Tri, eval_all};
 
 /// What to include besides the decision.
 #[derive(Debug, Clone, Default)]
@@ -188,12 +188,13 @@ fn try_rule(rule: &Rule, ctx: &Context, explain: bool) -> RuleStep {
 
 /// The indexes of the lines for which every selector condition holds.
 fn selected_lines(selector: &[Condition], ctx: &Context) -> Vec<usize> {
+    let check = LineCheck::new(selector);
     ctx.facts
         .order
         .line_items
         .iter()
         .enumerate()
-        .filter(|(_, line)| eval_all(selector, ctx, Some(line)).0 == Tri::True)
+        .filter(|(_, line)| check.test(line, ctx) == Tri::True)
         .map(|(i, _)| i)
         .collect()
 }
