@@ -1,5 +1,7 @@
 //! Turns the deciding outcome into actions and a localized message.
 
+use std::borrow::Cow;
+
 use chrono::Duration;
 
 use crate::compiled::{CompiledPolicy, Rule};
@@ -195,26 +197,68 @@ fn render_staff_note(
     notes: &mut Vec<String>,
 ) -> String {
     let order = &ctx.facts.order;
-    let rendered = template
-        .replace("{rule}", rule.unwrap_or("default"))
-        .replace("{order}", &order.id)
-        .replace("{reason}", reason.name())
-        .replace("{risk_level}", order.risk.highest_level())
-        .replace(
+    // One placeholder after the other, as successive `str::replace` calls would (a value
+    // that contains a later placeholder gets it filled in too), but without setting up a
+    // substring searcher per placeholder or copying the note when a placeholder is absent.
+    let mut rendered = Cow::Borrowed(template);
+    for (placeholder, value) in [
+        ("{rule}", rule.unwrap_or("default")),
+        ("{order}", order.id.as_str()),
+        ("{reason}", reason.name()),
+        ("{risk_level}", order.risk.highest_level()),
+        (
             "{request_reason}",
             ctx.facts.request.reason.as_deref().unwrap_or("none"),
-        );
-    if rendered.chars().count() > STAFF_NOTE_LIMIT {
+        ),
+    ] {
+        if let Some(replaced) = replace_placeholder(&rendered, placeholder, value) {
+            rendered = Cow::Owned(replaced);
+        }
+    }
+    // A string has at least as many bytes as characters: most notes need no count.
+    if rendered.len() > STAFF_NOTE_LIMIT && rendered.chars().count() > STAFF_NOTE_LIMIT {
         notes.push(format!(
             "staff note cut to Shopify's {STAFF_NOTE_LIMIT} characters"
         ));
         rendered.chars().take(STAFF_NOTE_LIMIT).collect()
     } else {
-        rendered
+        rendered.into_owned()
     }
 }
 
-/// The message in the request's locale, its language, the option's locale, or the default.
+/// `text.replace(placeholder, value)`, or `None` when `text` does not contain `placeholder`;
+/// `placeholder` starts with `{`, so only the bytes at a `{` are compared.
+fn replace_placeholder(text: &str, placeholder: &str, value: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    // Where the text not yet copied to `out` starts.
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(offset) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|b| *b == b'{'))
+    {
+        let start = at + offset;
+        if bytes
+            .get(start..)
+            .is_some_and(|rest| rest.starts_with(placeholder.as_bytes()))
+        {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + value.len()));
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            out.push_str(value);
+            at = start + placeholder.len();
+            copied = at;
+        } else {
+            at = start + 1;
+        }
+    }
+    let mut out = out?;
+    out.push_str(text.get(copied..).unwrap_or_default());
+    Some(out)
+}
+
+/// The message in the request's locale, its language, the option's locale, or the default:
+/// the locales `message_locales` lists, tried one by one without building the list.
 fn localize(
     policy: &CompiledPolicy,
     key: &str,
@@ -222,23 +266,47 @@ fn localize(
     options: &EvalOptions,
     notes: &mut Vec<String>,
 ) -> Option<Message> {
-    let mut candidates = message_locales(
-        ctx.facts.request.locale.as_deref(),
-        options.locale.as_deref(),
-    );
-    candidates.push(policy.default_locale.clone());
-    let found = candidates.iter().find_map(|locale| {
+    let find = |locale: &str| {
         let text = policy.messages.get(locale)?.get(key)?;
         Some(Message {
             key: key.to_string(),
-            locale: locale.clone(),
+            locale: locale.to_string(),
             text: text.clone(),
         })
-    });
+    };
+    let found = [
+        ctx.facts.request.locale.as_deref(),
+        options.locale.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|locale| {
+        let locale = if locale.contains('_') {
+            Cow::Owned(locale.replace('_', "-"))
+        } else {
+            Cow::Borrowed(locale)
+        };
+        find(&locale)
+            .or_else(|| {
+                let (language, _) = locale.split_once('-')?;
+                find(language)
+            })
+            .or_else(|| find(&lowercase(&locale)))
+    })
+    .or_else(|| find(&policy.default_locale));
     if found.is_none() {
         notes.push(format!("message `{key}` has no text in any locale"));
     }
     found
+}
+
+/// `text.to_lowercase()`, borrowed when that changes nothing.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
 }
 
 /// The locales a message is looked for in, in order, before the policy's default: the
@@ -255,4 +323,39 @@ pub fn message_locales(request: Option<&str>, fallback: Option<&str>) -> Vec<Str
         candidates.push(locale.to_lowercase());
     }
     candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_replaced_as_str_replace_would() {
+        let cases = [
+            ("no placeholder", "{rule}", "x"),
+            ("{rule}", "{rule}", "r-1"),
+            ("a {rule} b {rule}", "{rule}", "r"),
+            ("{{rule}}", "{rule}", "x"),
+            ("{rul {rule", "{rule}", "x"),
+            ("é{rule}ü", "{rule}", "{order}"),
+            ("", "{rule}", "x"),
+        ];
+        for (text, placeholder, value) in cases {
+            let expected = text.replace(placeholder, value);
+            let got =
+                replace_placeholder(text, placeholder, value).unwrap_or_else(|| text.to_string());
+            assert_eq!(got, expected, "{text}");
+            assert_eq!(
+                replace_placeholder(text, placeholder, value).is_some(),
+                text.contains(placeholder)
+            );
+        }
+    }
+
+    #[test]
+    fn lowercase_matches_to_lowercase() {
+        for text in ["en", "EN-us", "fr-CA", "ǅa", "Ébc", ""] {
+            assert_eq!(lowercase(text), text.to_lowercase());
+        }
+    }
 }
