@@ -201,6 +201,8 @@ fn render_staff_note(
     // that contains a later placeholder gets it filled in too), but without setting up a
     // substring searcher per placeholder or copying the note when a placeholder is absent.
     let mut rendered = Cow::Borrowed(template);
+    // Placeholders start at a `{`: the text before the first one is never scanned again.
+    let mut from = brace_from(template, 0);
     for (placeholder, value) in [
         ("{rule}", rule.unwrap_or("default")),
         ("{order}", order.id.as_str()),
@@ -211,8 +213,11 @@ fn render_staff_note(
             ctx.facts.request.reason.as_deref().unwrap_or("none"),
         ),
     ] {
-        if let Some(replaced) = replace_placeholder(&rendered, placeholder, value) {
+        let Some(start) = from else { break };
+        if let Some(replaced) = replace_placeholder(&rendered, start, placeholder, value) {
             rendered = Cow::Owned(replaced);
+            // The text before `start` is unchanged.
+            from = brace_from(&rendered, start);
         }
     }
     // A string has at least as many bytes as characters: most notes need no count.
@@ -226,14 +231,25 @@ fn render_staff_note(
     }
 }
 
+/// The index of the first `{` at or after `from`.
+fn brace_from(text: &str, from: usize) -> Option<usize> {
+    let offset = text
+        .as_bytes()
+        .get(from..)?
+        .iter()
+        .position(|b| *b == b'{')?;
+    Some(from + offset)
+}
+
 /// `text.replace(placeholder, value)`, or `None` when `text` does not contain `placeholder`;
-/// `placeholder` starts with `{`, so only the bytes at a `{` are compared.
-fn replace_placeholder(text: &str, placeholder: &str, value: &str) -> Option<String> {
+/// `placeholder` starts with `{`, so only the bytes at a `{` are compared, from `from` (the
+/// text before it has none).
+fn replace_placeholder(text: &str, from: usize, placeholder: &str, value: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     // Where the text not yet copied to `out` starts.
     let mut copied = 0;
-    let mut at = 0;
+    let mut at = from;
     while let Some(offset) = bytes
         .get(at..)
         .and_then(|rest| rest.iter().position(|b| *b == b'{'))
@@ -342,13 +358,13 @@ mod tests {
         ];
         for (text, placeholder, value) in cases {
             let expected = text.replace(placeholder, value);
-            let got =
-                replace_placeholder(text, placeholder, value).unwrap_or_else(|| text.to_string());
-            assert_eq!(got, expected, "{text}");
-            assert_eq!(
-                replace_placeholder(text, placeholder, value).is_some(),
-                text.contains(placeholder)
-            );
+            let from = brace_from(text, 0).unwrap_or(text.len());
+            for start in [0, from] {
+                let replaced = replace_placeholder(text, start, placeholder, value);
+                assert_eq!(replaced.is_some(), text.contains(placeholder), "{text}");
+                let got = replaced.unwrap_or_else(|| text.to_string());
+                assert_eq!(got, expected, "{text}");
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use chrono::{Datelike, Duration, NaiveDateTime, Timelike};
 
-use crate::catalog::{Fact, RISK_LEVEL};
+use crate::catalog::Fact;
 use crate::compiled::{Condition, Quantifier, Test};
 use crate::eval::Context;
 use crate::facts::LineFacts;
@@ -118,13 +118,27 @@ pub fn eval(cond: &Condition, ctx: &Context, line: Option<&LineFacts>) -> Tri {
 }
 
 fn eval_lines(quantifier: &Quantifier, conds: &[Condition], ctx: &Context) -> Tri {
-    let check = LineCheck::new(conds);
-    let results = ctx
-        .facts
-        .order
-        .line_items
-        .iter()
-        .map(|line| check.test(line, ctx));
+    let lines = ctx.facts.order.line_items.iter();
+    // A loop of its own for the usual checks, so that each line costs only its test.
+    match LineCheck::new(conds) {
+        LineCheck::Number(NumberField::Quantity, compare, bound) => quantify(
+            quantifier,
+            lines.map(|line| Tri::from_bool(compare.holds(line.quantity as f64, bound))),
+        ),
+        LineCheck::Glob(field, pattern) => quantify(
+            quantifier,
+            lines.map(|line| glob_line(field, pattern, line)),
+        ),
+        LineCheck::ProductTags { test, untagged } => quantify(
+            quantifier,
+            lines.map(|line| tags_line(test, untagged, line)),
+        ),
+        check => quantify(quantifier, lines.map(|line| check.test(line, ctx))),
+    }
+}
+
+#[inline]
+fn quantify(quantifier: &Quantifier, results: impl Iterator<Item = Tri>) -> Tri {
     match quantifier {
         Quantifier::Any => any(results),
         Quantifier::None => any(results).not(),
@@ -143,6 +157,28 @@ fn eval_lines(quantifier: &Quantifier, conds: &[Condition], ctx: &Context) -> Tr
             let count = results.filter(|r| *r == Tri::True).count();
             apply(Fact::LineCount, test, &Value::Num(count as f64))
         }
+    }
+}
+
+fn glob_line(field: TextField, pattern: &str, line: &LineFacts) -> Tri {
+    let text = match field {
+        TextField::Sku => &line.sku,
+        TextField::ProductType => &line.product_type,
+        TextField::Vendor => &line.vendor,
+    };
+    text.as_deref()
+        .map_or(Tri::Unknown, |t| Tri::from_bool(glob(pattern, t)))
+}
+
+fn tags_line(test: &Test, untagged: Tri, line: &LineFacts) -> Tri {
+    if line.product_tags.is_empty() {
+        untagged
+    } else {
+        tags_test(
+            test,
+            &line.product_tags,
+            Fact::ProductTags.case_insensitive(),
+        )
     }
 }
 
@@ -257,23 +293,8 @@ impl<'p> LineCheck<'p> {
                     Tri::from_bool(compare.holds(v as f64, *bound))
                 })
             }
-            LineCheck::Glob(field, pattern) => {
-                let text = match field {
-                    TextField::Sku => &line.sku,
-                    TextField::ProductType => &line.product_type,
-                    TextField::Vendor => &line.vendor,
-                };
-                text.as_deref()
-                    .map_or(Tri::Unknown, |t| Tri::from_bool(glob(pattern, t)))
-            }
-            LineCheck::ProductTags { test, untagged } => {
-                if line.product_tags.is_empty() {
-                    *untagged
-                } else {
-                    let ci = Fact::ProductTags.case_insensitive();
-                    tags_test(test, &line.product_tags, ci)
-                }
-            }
+            LineCheck::Glob(field, pattern) => glob_line(*field, pattern, line),
+            LineCheck::ProductTags { test, untagged } => tags_line(test, *untagged, line),
             LineCheck::Fact(fact, test) => test_fact(*fact, test, ctx, Some(line)),
             LineCheck::Conditions(conds) => eval_all(conds, ctx, Some(line)).0,
         }
@@ -466,42 +487,64 @@ pub fn next_cutoff(placed: NaiveDateTime, at: u16, days: u8) -> Option<NaiveDate
     })
 }
 
+/// The position of `level` in `RISK_LEVEL`, by a `match` on the text rather than a search.
 fn rank(level: &str) -> Option<usize> {
-    RISK_LEVEL.iter().position(|l| *l == level)
+    match level {
+        "NONE" => Some(0),
+        "PENDING" => Some(1),
+        "LOW" => Some(2),
+        "MEDIUM" => Some(3),
+        "HIGH" => Some(4),
+        _ => None,
+    }
 }
 
 /// `*` matches any run of characters, `?` exactly one. Walks both strings in place: this runs
-/// once per line and rule, so it must not allocate.
+/// once per line and rule, so it must not allocate. Works on bytes: a literal character
+/// matches exactly when its UTF-8 bytes do, and `?` skips the whole character.
 fn glob(pattern: &str, text: &str) -> bool {
-    let (mut p, mut t) = (pattern, text);
-    // After the last `*`: the pattern that follows it and where in the text it was last tried.
-    let mut backtrack: Option<(&str, &str)> = None;
-    loop {
-        let mut text_chars = t.chars();
-        let Some(c) = text_chars.next() else { break };
-        let mut pattern_chars = p.chars();
-        match pattern_chars.next() {
-            Some('*') => {
-                p = pattern_chars.as_str();
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
+    let (mut p, mut t) = (0, 0);
+    // After the last `*`: where the pattern resumes and where in the text it was last tried.
+    let mut backtrack: Option<(usize, usize)> = None;
+    while let Some(&c) = text.get(t) {
+        match pattern.get(p) {
+            Some(b'*') => {
+                p += 1;
                 backtrack = Some((p, t));
             }
-            Some(wanted) if wanted == '?' || wanted == c => {
-                p = pattern_chars.as_str();
-                t = text_chars.as_str();
+            Some(b'?') => {
+                p += 1;
+                t += utf8_len(c);
+            }
+            Some(&wanted) if wanted == c => {
+                p += 1;
+                t += 1;
             }
             _ => match backtrack {
                 Some((after_star, tried)) => {
-                    let mut retry = tried.chars();
-                    retry.next();
+                    let retry = tried + text.get(tried).map_or(1, |b| utf8_len(*b));
                     p = after_star;
-                    t = retry.as_str();
-                    backtrack = Some((after_star, t));
+                    t = retry;
+                    backtrack = Some((after_star, retry));
                 }
                 None => return false,
             },
         }
     }
-    p.chars().all(|c| c == '*')
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|b| *b == b'*'))
+}
+
+/// The length of the UTF-8 character that starts with `lead`.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xFF => 4,
+        _ => 1,
+    }
 }
 
 /// Applies a test to a value; a missing value makes any test unknown.
@@ -643,6 +686,165 @@ mod tests {
         assert!(glob("*", ""));
         assert!(!glob("PERS-*", "STD-1"));
         assert!(glob("*-X*", "a-b-Xy"));
+    }
+
+    /// The character-by-character matcher `glob` replaced, as the reference.
+    fn glob_by_chars(pattern: &str, text: &str) -> bool {
+        let (mut p, mut t) = (pattern, text);
+        let mut backtrack: Option<(&str, &str)> = None;
+        loop {
+            let mut text_chars = t.chars();
+            let Some(c) = text_chars.next() else { break };
+            let mut pattern_chars = p.chars();
+            match pattern_chars.next() {
+                Some('*') => {
+                    p = pattern_chars.as_str();
+                    backtrack = Some((p, t));
+                }
+                Some(wanted) if wanted == '?' || wanted == c => {
+                    p = pattern_chars.as_str();
+                    t = text_chars.as_str();
+                }
+                _ => match backtrack {
+                    Some((after_star, tried)) => {
+                        let mut retry = tried.chars();
+                        retry.next();
+                        p = after_star;
+                        t = retry.as_str();
+                        backtrack = Some((after_star, t));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        p.chars().all(|c| c == '*')
+    }
+
+    #[test]
+    fn glob_on_bytes_agrees_with_glob_on_characters() {
+        let words = [
+            "", "a", "é", "ß?", "*", "?", "*é*", "?é", "é?", "x*ü", "日本", "*本", "日?", "a*b?c",
+            "**", "?*?",
+        ];
+        for pattern in words {
+            for text in words {
+                for text in [text.to_string(), format!("{text}é"), format!("a{text}日b")] {
+                    assert_eq!(
+                        glob(pattern, &text),
+                        glob_by_chars(pattern, &text),
+                        "{pattern} / {text}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn line_checks_agree_with_testing_the_value() {
+        use crate::compiled::Trigger;
+        use crate::facts::{Facts, LineFacts};
+        let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let line = |quantity, sku: Option<&str>, tags: &[&str]| LineFacts {
+            quantity,
+            sku: sku.map(str::to_string),
+            product_type: Some("Mug".to_string()),
+            product_tags: strings(tags),
+            collection_ids: strings(&["gid://shopify/Collection/1"]),
+            inventory_quantity: (quantity != 2).then_some(quantity - 3),
+            inventory_policy: Some("CONTINUE".to_string()),
+            selling_plan: (quantity == 3).then(|| "pre_order".to_string()),
+            gift_card: quantity == 1,
+            ..LineFacts::default()
+        };
+        let mut facts = Facts::default();
+        facts.order.line_items = vec![
+            line(1, Some("SKU-1"), &[]),
+            line(2, None, &["Sale", "gift"]),
+            line(3, Some("ÉTÉ-3"), &["Été", "sale"]),
+            line(4, Some("sku-4"), &["ǅ", "Sale"]),
+        ];
+        let ctx = Context::new(
+            &facts,
+            chrono::DateTime::UNIX_EPOCH,
+            Trigger::CustomerRequest,
+        );
+        let facts_tested = [
+            Fact::Quantity,
+            Fact::InventoryAvailable,
+            Fact::Sku,
+            Fact::ProductType,
+            Fact::Vendor,
+            Fact::SellingPlan,
+            Fact::ProductTags,
+            Fact::Collections,
+            Fact::GiftCard,
+            Fact::RequiresShipping,
+            Fact::Oversold,
+            Fact::TotalPrice,
+        ];
+        let tests = [
+            Test::Eq(2.0),
+            Test::Ge(2.0),
+            Test::Lt(2.0),
+            Test::Ne(1.0),
+            Test::Is(true),
+            Test::In(strings(&["Mug", "SKU-1", "none"])),
+            Test::NotIn(strings(&["pre_order"])),
+            Test::Prefix(strings(&["SK", "É"])),
+            Test::Matches("SKU-*".to_string()),
+            Test::Matches("?T?-*".to_string()),
+            Test::AnyOf(strings(&["sale", "été"])),
+            Test::AllOf(strings(&["sale", "gift"])),
+            Test::NoneOf(strings(&["ǆ", "gid://shopify/Collection/1"])),
+            Test::AllIn(strings(&["sale", "gift", "ǅ"])),
+            Test::AtLeast("LOW".to_string()),
+        ];
+        let quantifiers = [
+            Quantifier::Any,
+            Quantifier::All,
+            Quantifier::None,
+            Quantifier::Count(Test::Ge(2.0)),
+        ];
+        for fact in facts_tested {
+            for test in &tests {
+                let conds = [Condition::Fact(fact, test.clone())];
+                let check = LineCheck::new(&conds);
+                let expected: Vec<Tri> = facts
+                    .order
+                    .line_items
+                    .iter()
+                    .map(|l| apply(fact, test, &value_of(fact, &ctx, Some(l))))
+                    .collect();
+                for (l, want) in facts.order.line_items.iter().zip(&expected) {
+                    assert_eq!(check.test(l, &ctx), *want, "{fact:?} {test:?}");
+                    assert_eq!(eval(&conds[0], &ctx, Some(l)), *want, "{fact:?} {test:?}");
+                }
+                for quantifier in &quantifiers {
+                    let want = match quantifier {
+                        Quantifier::Count(count) => {
+                            let n = expected.iter().filter(|r| **r == Tri::True).count();
+                            apply(Fact::LineCount, count, &Value::Num(n as f64))
+                        }
+                        Quantifier::Any => any(expected.iter().copied()),
+                        Quantifier::None => any(expected.iter().copied()).not(),
+                        Quantifier::All => any(expected.iter().map(|r| r.not())).not(),
+                    };
+                    assert_eq!(
+                        eval_lines(quantifier, &conds, &ctx),
+                        want,
+                        "{quantifier:?} {fact:?} {test:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rank_follows_the_catalog_order() {
+        for (index, level) in crate::catalog::RISK_LEVEL.iter().enumerate() {
+            assert_eq!(rank(level), Some(index));
+        }
+        assert_eq!(rank("high"), None);
     }
 
     #[test]
