@@ -572,6 +572,7 @@ pub fn apply(fact: Fact, test: &Test, value: &Value) -> Tri {
 fn test_fact(fact: Fact, test: &Test, ctx: &Context, line: Option<&LineFacts>) -> Tri {
     let ci = fact.case_insensitive();
     let text = |value: Option<&str>| value.map_or(Tri::Unknown, |t| text_test(test, t, ci));
+    let order = &ctx.facts.order;
     match (fact, line) {
         (Fact::Quantity, Some(line)) => number_test(test, line.quantity as f64),
         (Fact::InventoryAvailable, Some(line)) => line
@@ -588,8 +589,18 @@ fn test_fact(fact: Fact, test: &Test, ctx: &Context, line: Option<&LineFacts>) -
         (Fact::GiftCard, Some(line)) => bool_test(test, line.gift_card),
         (Fact::RequiresShipping, Some(line)) => bool_test(test, line.requires_shipping),
         (Fact::Oversold, Some(line)) => bool_test(test, line.oversold()),
-        (Fact::OrderTags, _) => tags_test(test, &ctx.facts.order.tags, ci),
-        (Fact::DiscountCodes, _) => tags_test(test, &ctx.facts.order.discount_codes, ci),
+        (Fact::OrderTags, _) => tags_test(test, &order.tags, ci),
+        (Fact::DiscountCodes, _) => tags_test(test, &order.discount_codes, ci),
+        (Fact::FulfillmentStatus, _) => text(order.display_fulfillment_status.as_deref()),
+        (Fact::FinancialStatus, _) => text(order.display_financial_status.as_deref()),
+        (Fact::SalesChannel, _) => text(order.source_name.as_deref()),
+        (Fact::ShippingCountry, _) => text(order.shipping_country.as_deref()),
+        (Fact::RiskLevel, _) => text_test(test, order.risk.highest_level(), ci),
+        (Fact::TotalPrice, _) => order
+            .total_price
+            .as_ref()
+            .map_or(Tri::Unknown, |m| number_test(test, m.amount.as_f64())),
+        (Fact::B2b, _) => bool_test(test, order.b2b),
         _ => apply(fact, test, &value_of(fact, ctx, line)),
     }
 }
@@ -757,6 +768,14 @@ mod tests {
             ..LineFacts::default()
         };
         let mut facts = Facts::default();
+        facts.order.display_fulfillment_status = Some("Mug".to_string());
+        facts.order.source_name = Some("SKU-1".to_string());
+        facts.order.tags = strings(&["Sale", "été"]);
+        facts.order.discount_codes = strings(&["ǅ"]);
+        facts.order.risk.assessments = vec![crate::facts::RiskAssessmentFacts {
+            risk_level: "MEDIUM".to_string(),
+            third_party: false,
+        }];
         facts.order.line_items = vec![
             line(1, Some("SKU-1"), &[]),
             line(2, None, &["Sale", "gift"]),
@@ -781,6 +800,14 @@ mod tests {
             Fact::RequiresShipping,
             Fact::Oversold,
             Fact::TotalPrice,
+            Fact::FulfillmentStatus,
+            Fact::FinancialStatus,
+            Fact::SalesChannel,
+            Fact::ShippingCountry,
+            Fact::RiskLevel,
+            Fact::B2b,
+            Fact::OrderTags,
+            Fact::DiscountCodes,
         ];
         let tests = [
             Test::Eq(2.0),
@@ -809,6 +836,11 @@ mod tests {
             for test in &tests {
                 let conds = [Condition::Fact(fact, test.clone())];
                 let check = LineCheck::new(&conds);
+                assert_eq!(
+                    eval(&conds[0], &ctx, None),
+                    apply(fact, test, &value_of(fact, &ctx, None)),
+                    "{fact:?} {test:?} without a line"
+                );
                 let expected: Vec<Tri> = facts
                     .order
                     .line_items
