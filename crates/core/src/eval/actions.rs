@@ -233,12 +233,24 @@ fn render_staff_note(
 
 /// The index of the first `{` at or after `from`.
 fn brace_from(text: &str, from: usize) -> Option<usize> {
-    let offset = text
-        .as_bytes()
-        .get(from..)?
-        .iter()
-        .position(|b| *b == b'{')?;
-    Some(from + offset)
+    // Eight bytes at a time (a byte equal to `{` becomes a zero byte, which the borrow trick
+    // finds); byte by byte, the scans cost more than the rest of the note.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.get(from..)?.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = from;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?) ^ (ONES * u64::from(b'{'));
+        let zero_bytes = word.wrapping_sub(ONES) & !word & HIGH_BITS;
+        if zero_bytes != 0 {
+            // The lowest flagged byte is the first `{` (false flags only sit above a true one).
+            return Some(offset + (zero_bytes.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let rest = chunks.remainder().iter().position(|b| *b == b'{')?;
+    Some(offset + rest)
 }
 
 /// `text.replace(placeholder, value)`, or `None` when `text` does not contain `placeholder`;
@@ -250,11 +262,7 @@ fn replace_placeholder(text: &str, from: usize, placeholder: &str, value: &str) 
     // Where the text not yet copied to `out` starts.
     let mut copied = 0;
     let mut at = from;
-    while let Some(offset) = bytes
-        .get(at..)
-        .and_then(|rest| rest.iter().position(|b| *b == b'{'))
-    {
-        let start = at + offset;
+    while let Some(start) = brace_from(text, at) {
         if bytes
             .get(start..)
             .is_some_and(|rest| rest.starts_with(placeholder.as_bytes()))
@@ -364,6 +372,29 @@ mod tests {
                 assert_eq!(replaced.is_some(), text.contains(placeholder), "{text}");
                 let got = replaced.unwrap_or_else(|| text.to_string());
                 assert_eq!(got, expected, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn brace_from_finds_the_first_brace() {
+        let texts = [
+            "",
+            "{",
+            "no brace at all, long enough for a few words",
+            "é{ü}{{",
+            "0123456{89abcdef{",
+            "01234567{9abcdef",
+            "\u{7f}\u{80}{z{{{{{{{{{{{{{{{{",
+            "日本語のテキスト{rule}とその他{order}",
+        ];
+        for text in texts {
+            for from in 0..=text.len() + 1 {
+                let expected = text
+                    .get(from..)
+                    .and_then(|rest| rest.find('{'))
+                    .map(|i| from + i);
+                assert_eq!(brace_from(text, from), expected, "{text} from {from}");
             }
         }
     }
