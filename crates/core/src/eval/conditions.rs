@@ -502,6 +502,7 @@ fn rank(level: &str) -> Option<usize> {
 /// `*` matches any run of characters, `?` exactly one. Walks both strings in place: this runs
 /// once per line and rule, so it must not allocate. Works on bytes: a literal character
 /// matches exactly when its UTF-8 bytes do, and `?` skips the whole character.
+#[inline(never)]
 fn glob(pattern: &str, text: &str) -> bool {
     let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0, 0);
@@ -607,6 +608,7 @@ fn test_fact(fact: Fact, test: &Test, ctx: &Context, line: Option<&LineFacts>) -
 
 /// A set test on tags, which `value_of` lower-cases: ASCII tags need no copy, since a
 /// case-insensitive comparison gives the same answer with or without it.
+#[inline(never)]
 fn tags_test(test: &Test, tags: &[String], ci: bool) -> Tri {
     if ci && tags.iter().all(|t| t.is_ascii()) {
         set_test(test, tags, ci)
@@ -639,6 +641,7 @@ fn bool_test(test: &Test, b: bool) -> Tri {
     }
 }
 
+#[inline(never)]
 fn text_test(test: &Test, t: &str, ci: bool) -> Tri {
     match test {
         Test::In(list) => Tri::from_bool(list.iter().any(|x| text_eq(ci, x, t))),
@@ -657,6 +660,7 @@ fn text_test(test: &Test, t: &str, ci: bool) -> Tri {
     }
 }
 
+#[inline(never)]
 fn set_test(test: &Test, set: &[String], ci: bool) -> Tri {
     let has = |x: &String| set.iter().any(|s| text_eq(ci, x, s));
     match test {
