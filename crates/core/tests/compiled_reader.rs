@@ -62,6 +62,10 @@ fn both(json: &str) -> Result<CompiledPolicy, LoadError> {
     let read = CompiledPolicy::read(json);
     let load = CompiledPolicy::load(json);
     assert_eq!(verdict(&read), verdict(&load), "on {json}");
+    // What the fast path accepts, `load` accepts, and reads the same.
+    if let Some(fast) = CompiledPolicy::read_by_fast_path(json, None) {
+        assert_eq!(verdict(&Ok(fast)), verdict(&load), "fast path on {json}");
+    }
     if let Ok(policy) = &read {
         assert_eq!(Ok(policy), load.as_ref().map_err(|_| ()));
     }
@@ -125,6 +129,67 @@ fn with_when(when: &str) -> String {
     doc(&format!(
         r#","r":[{{"id":"x","t":1,"w":{when},"o":{{"k":"allow"}}}}]"#
     ))
+}
+
+/// Presets as `to_json` writes them, spaced or reordered, are read in one pass, for every
+/// locale as the full reader reads them.
+#[test]
+fn presets_take_the_fast_path() {
+    for (file, json) in presets() {
+        let expected = CompiledPolicy::load(&json).unwrap();
+        for text in [json.clone(), spaced(&json), reordered(&json)] {
+            let fast = CompiledPolicy::read_by_fast_path(&text, None);
+            assert_eq!(fast.as_ref(), Some(&expected), "{file}: {text}");
+            for locale in [
+                None,
+                Some("en"),
+                Some("de"),
+                Some("fr_CA"),
+                Some("pt-BR"),
+                Some("xx"),
+            ] {
+                let fast = CompiledPolicy::read_by_fast_path(&text, Some(locale));
+                let full = CompiledPolicy::read_by_full_path(&text, Some(locale)).unwrap();
+                assert_eq!(fast, Some(full), "{file} for {locale:?}: {text}");
+            }
+        }
+    }
+}
+
+/// Forms `load` accepts that the fast path leaves to the full reader, which reads them.
+#[test]
+fn the_fast_path_leaves_unusual_forms_to_the_full_reader() {
+    let unusual = [
+        doc(r#","id":"again""#),
+        doc(r#","zz":1"#),
+        doc(r#","d":["deny"]"#),
+        doc(r#","d":{"k":{"deny":null}}"#),
+        doc(r#","d":{"k":"deny","k":"allow"}"#),
+        doc(r#","id":"\u0070""#),
+        doc(r#","d":{"k":"deny","hm":12345678}"#),
+        doc(r#","d":{"k":"deny","hm":0}"#),
+        with_when(r#"[{"f":["b2b",{"is":true}],"f":["b2b",{"is":false}]}]"#),
+        with_when(r#"[{"l":[{"any":null},[]]}]"#),
+        format!("{{\"v\":1,{}", &doc("")[1..]),
+    ];
+    for json in &unusual {
+        let policy = accepted(json);
+        let fast = CompiledPolicy::read_by_fast_path(json, None);
+        assert!(fast.is_none() || fast == Some(policy), "{json}");
+    }
+    for json in [
+        &unusual[0],
+        &unusual[1],
+        &unusual[2],
+        &unusual[3],
+        &unusual[4],
+    ] {
+        assert_eq!(
+            CompiledPolicy::read_by_fast_path(json, None),
+            None,
+            "{json}"
+        );
+    }
 }
 
 #[test]
@@ -771,6 +836,8 @@ proptest! {
         let json = policy.to_json();
         let read = CompiledPolicy::read(&json);
         prop_assert_eq!(verdict(&read), format!("ok {policy:?}"));
+        let fast = CompiledPolicy::read_by_fast_path(&json, None).map(Ok);
+        prop_assert_eq!(verdict(&fast.unwrap_or(Err(LoadError::MissingVersion))), format!("ok {policy:?}"));
         prop_assert_eq!(verdict(&read), verdict(&CompiledPolicy::load(&json)));
         let read = CompiledPolicy::read(&spaced(&reordered(&json)));
         prop_assert_eq!(verdict(&read), format!("ok {policy:?}"));

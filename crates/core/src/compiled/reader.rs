@@ -24,10 +24,14 @@
 //! [`LoadError::UnsupportedVersion`], whatever the rest holds; any other problem is
 //! [`LoadError::Invalid`] with the byte where it was found.
 //!
-//! The common case (a well-formed policy of this format) is read in one pass. Only when that
-//! fails is the text read again, without building anything, to tell which error applies; and a
-//! value of the wrong shape that a repeated key replaced is passed over by counting brackets,
-//! then the whole text is checked the same way. Every path is linear in the text.
+//! The common case, a policy as `to_json` writes it (whitespace and key order aside), is read
+//! by the fast path in `fast.rs`, which gives up at the first byte of anything else. The full
+//! reader below then reads the text in one pass (its helpers are not forced inline: it runs
+//! only for unusual texts and errors, and inlining them cost more module size than the fast path
+//! takes). Only when that fails is the text read again, without building anything, to tell which
+//! error applies; and a value of the wrong shape that a repeated key replaced is passed over by
+//! counting brackets, then the whole text is checked the same way. Every path is linear in the
+//! text.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -37,6 +41,8 @@ use super::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Ru
 use crate::catalog::Fact;
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+
+mod fast;
 
 /// Locale → message key → text.
 type Messages = BTreeMap<String, BTreeMap<String, String>>;
@@ -64,7 +70,32 @@ impl CompiledPolicy {
         Self::read_with(json, Some(message_locales(locale, None)))
     }
 
+    /// For tests: [`CompiledPolicy::read_for_locale`] (`locale` given) or
+    /// [`CompiledPolicy::read`] by the fast path alone, `None` where it leaves the text to the
+    /// full reader.
+    #[doc(hidden)]
+    pub fn read_by_fast_path(json: &str, locale: Option<Option<&str>>) -> Option<Self> {
+        let only_locales = locale.map(|locale| message_locales(locale, None));
+        fast::policy(&mut Reader::new(json), only_locales.as_deref())
+    }
+
+    /// For tests: the same by the full reader alone.
+    #[doc(hidden)]
+    pub fn read_by_full_path(json: &str, locale: Option<Option<&str>>) -> Result<Self, LoadError> {
+        let only_locales = locale.map(|locale| message_locales(locale, None));
+        Self::read_fully(json, only_locales)
+    }
+
     fn read_with(json: &str, only_locales: Option<Vec<String>>) -> Result<Self, LoadError> {
+        // Most texts are policies as `to_json` writes them: read straight into the policy.
+        if let Some(policy) = fast::policy(&mut Reader::new(json), only_locales.as_deref()) {
+            return Ok(policy);
+        }
+        Self::read_fully(json, only_locales)
+    }
+
+    /// Any text: the policy, or the error `load` would give.
+    fn read_fully(json: &str, only_locales: Option<Vec<String>>) -> Result<Self, LoadError> {
         let mut reader = Reader::new(json);
         reader.only_locales = only_locales;
         let fault = match reader.policy() {
@@ -365,7 +396,6 @@ impl<'a> Reader<'a> {
     }
 
     /// After `[`: whether an element follows (else the `]` is taken).
-    #[inline(always)]
     fn first_element(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b']') => {
@@ -378,7 +408,6 @@ impl<'a> Reader<'a> {
     }
 
     /// After an element: whether another follows (`,`) or the array ends (`]`, taken).
-    #[inline(always)]
     fn next_element(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b',') => {
@@ -394,7 +423,6 @@ impl<'a> Reader<'a> {
     }
 
     /// After `{`: whether a member follows (else the `}` is taken).
-    #[inline(always)]
     fn first_member(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b'}') => {
@@ -407,7 +435,6 @@ impl<'a> Reader<'a> {
     }
 
     /// After a member: whether another follows (`,`) or the object ends (`}`, taken).
-    #[inline(always)]
     fn next_member(&mut self) -> Read<bool> {
         match self.peek() {
             Some(b',') => {
@@ -426,7 +453,6 @@ impl<'a> Reader<'a> {
     }
 
     /// A key and the `:` after it.
-    #[inline(always)]
     fn key(&mut self) -> Read<Cow<'a, str>> {
         // Keys are short: a plain one followed by `:` is taken a byte at a time.
         if self.bytes.get(self.pos) == Some(&b'"') {
@@ -563,7 +589,6 @@ impl<'a> Reader<'a> {
 
     /// Reads a field's value into its slot; when that fails, the rest of the value is passed
     /// over and the fault kept as the slot's error, in case the key comes again.
-    #[inline(always)]
     fn fill<T>(&mut self, slot: &mut Slot<T>, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<()> {
         let depth = self.depth;
         match read(self) {
@@ -679,7 +704,6 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, borrowed from the text unless it has escapes.
-    #[inline(always)]
     fn string(&mut self) -> Read<Cow<'a, str>> {
         if self.peek() != Some(b'"') {
             return Err(self.expected("a string"));
@@ -774,7 +798,6 @@ impl<'a> Reader<'a> {
         Ok(next)
     }
 
-    #[inline(always)]
     fn owned_string(&mut self) -> Read<String> {
         self.string().map(Cow::into_owned)
     }

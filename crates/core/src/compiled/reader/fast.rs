@@ -1,0 +1,735 @@
+//! The fast path of [`CompiledPolicy::read`]: the policy as `to_json` writes it, read straight
+//! into its types.
+//!
+//! It takes the shape the compiler produces (every struct an object whose keys each come once
+//! and are all known, every enum in its shortest form: `"unit"` or `{"variant": payload}`), with
+//! whitespace anywhere, and gives up (`None`) at the first byte of anything else, well-formed or
+//! not, leaving it to the full reader: a repeated or unknown key, a struct as an array,
+//! `{"unit": null}`, a bad value, ... So it needs no slots for values that a repeated key may
+//! replace and no error wording, and what it accepts it reads as the full reader does: strings,
+//! numbers, nesting depth and whitespace go through the same [`Reader`] methods, and skipped
+//! message locales through [`Reader::skip`], which checks them as JSON.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::{FACTS, Messages, Reader, plain_run_end};
+use crate::catalog::Fact;
+use crate::compiled::{CompiledPolicy, Condition, FORMAT_VERSION, Quantifier, Rule, Test};
+use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+
+/// A name packed into an integer: its length in the low byte, then its bytes if it has at
+/// most seven (so the packing is exact), else its first three and last four. Keys and variant
+/// names are matched by comparing these, far cheaper in Wasm than comparing strings.
+fn sig(name: &[u8]) -> u64 {
+    let len = name.len() as u64 & 0xff;
+    if name.len() > 7
+        && let (Some(&[a, b, c]), Some(tail)) = (name.first_chunk::<3>(), name.last_chunk::<4>())
+    {
+        let head = u64::from(u32::from_le_bytes([a, b, c, 0]));
+        return len | head << 8 | u64::from(u32::from_le_bytes(*tail)) << 32;
+    }
+    let mut code = len;
+    for (i, &byte) in name.iter().take(7).enumerate() {
+        code |= u64::from(byte) << (8 * (i + 1));
+    }
+    code
+}
+
+/// [`sig`] at compile time, for the names matched against.
+const fn sig_of(name: &[u8]) -> u64 {
+    let mut code = name.len() as u64 & 0xff;
+    let (mut head, mut tail): (&[u8], &[u8]) = match (
+        name.len() > 7,
+        name.first_chunk::<3>(),
+        name.last_chunk::<4>(),
+    ) {
+        (true, Some(head), Some(tail)) => (head, tail),
+        _ => (name, &[]),
+    };
+    let mut shift = 8;
+    while let [byte, rest @ ..] = head {
+        code |= (*byte as u64) << shift;
+        shift += 8;
+        head = rest;
+    }
+    while let [byte, rest @ ..] = tail {
+        code |= (*byte as u64) << shift;
+        shift += 8;
+        tail = rest;
+    }
+    code
+}
+
+/// Whether two texts are the same, compared eight bytes at a time (`==` on slices compares
+/// a byte at a time in Wasm).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |chunk: &[u8]| chunk.first_chunk::<8>().map(|w| u64::from_le_bytes(*w));
+    for (x, y) in a_words.by_ref().zip(b_words.by_ref()) {
+        if word(x) != word(y) {
+            return false;
+        }
+    }
+    a_words.remainder() == b_words.remainder()
+}
+
+/// No name has this signature: its bytes would be 0xff, which UTF-8 never holds.
+const END: u64 = u64::MAX;
+
+/// Names with their signatures, for [`named`].
+type Names<T, const N: usize> = [(u64, &'static str, T); N];
+
+// Evaluated at compile time only, where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const fn signed<T: Copy, const N: usize>(names: [(&'static str, T); N]) -> Names<T, N> {
+    let mut out = [(0, "", names[0].1); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = (sig_of(names[i].0.as_bytes()), names[i].0, names[i].1);
+        i += 1;
+    }
+    out
+}
+
+/// The value named `name` in `table`.
+fn named<T: Copy>(table: &[(u64, &'static str, T)], name: &[u8]) -> Option<T> {
+    let code = sig(name);
+    let &(_, full, value) = table.iter().find(|(s, _, _)| *s == code)?;
+    // Names longer than seven bytes share signatures with other texts.
+    (name.len() <= 7 || same(full.as_bytes(), name)).then_some(value)
+}
+
+/// Sorted by signature, for a binary search.
+// Evaluated at compile time, where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const FACT_NAMES: Names<Fact, { FACTS.len() }> = {
+    let mut table = signed(FACTS);
+    let mut i = 1;
+    while i < table.len() {
+        let mut j = i;
+        while j > 0 && table[j - 1].0 > table[j].0 {
+            let swapped = table[j - 1];
+            table[j - 1] = table[j];
+            table[j] = swapped;
+            j -= 1;
+        }
+        i += 1;
+    }
+    table
+};
+
+/// A fact by its serde name.
+fn fact_named(name: &[u8]) -> Option<Fact> {
+    let code = sig(name);
+    let index = FACT_NAMES
+        .binary_search_by_key(&code, |&(s, _, _)| s)
+        .ok()?;
+    let &(_, full, fact) = FACT_NAMES.get(index)?;
+    (name.len() <= 7 || same(full.as_bytes(), name)).then_some(fact)
+}
+
+/// Serde's names (checked in the tests against the types' own `by_name`).
+const OUTCOME_KINDS: Names<OutcomeKind, 6> = signed([
+    ("cancel", OutcomeKind::Cancel),
+    ("allow", OutcomeKind::Allow),
+    ("deny", OutcomeKind::Deny),
+    ("review", OutcomeKind::Review),
+    ("hold", OutcomeKind::Hold),
+    ("cancel_lines", OutcomeKind::CancelLines),
+]);
+
+const CANCEL_REASONS: Names<CancelReason, 6> = signed([
+    ("CUSTOMER", CancelReason::Customer),
+    ("DECLINED", CancelReason::Declined),
+    ("FRAUD", CancelReason::Fraud),
+    ("INVENTORY", CancelReason::Inventory),
+    ("STAFF", CancelReason::Staff),
+    ("OTHER", CancelReason::Other),
+]);
+
+const REFUND_METHODS: Names<RefundMethod, 3> = signed([
+    ("original", RefundMethod::Original),
+    ("store_credit", RefundMethod::StoreCredit),
+    ("none", RefundMethod::None),
+]);
+
+/// A unit variant as a string, by its name in `table`.
+fn unit<T: Copy>(r: &mut Reader<'_>, table: &[(u64, &'static str, T)]) -> Option<T> {
+    named(table, plain(r)?)
+}
+
+/// A string without escapes, as it stands in the text. (The names of variants have none.)
+#[inline(always)]
+fn plain<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+    if r.peek() != Some(b'"') {
+        return None;
+    }
+    let start = r.pos + 1;
+    let end = plain_run_end(r.bytes, start);
+    if r.bytes.get(end) != Some(&b'"') {
+        return None;
+    }
+    r.pos = end + 1;
+    r.bytes.get(start..end)
+}
+
+/// Gives up unless the byte after any whitespace is `byte` (`[` or `{`), which it takes.
+#[inline(always)]
+fn open(r: &mut Reader<'_>, byte: u8) -> Option<()> {
+    if r.peek() != Some(byte) {
+        return None;
+    }
+    r.enter().ok()
+}
+
+/// Gives up unless the byte after any whitespace is `byte` (`]` or `}`), which it takes.
+#[inline(always)]
+fn close(r: &mut Reader<'_>, byte: u8) -> Option<()> {
+    if r.peek() != Some(byte) {
+        return None;
+    }
+    r.leave();
+    Some(())
+}
+
+/// After `{` (`first`) or after a member's value: the next key's signature, its `:` taken,
+/// or [`END`] at the `}` (taken). Gives up on a key with escapes.
+#[inline(never)]
+fn next_key(r: &mut Reader<'_>, first: bool) -> Option<u64> {
+    match r.peek() {
+        Some(b'}') => {
+            r.leave();
+            return Some(END);
+        }
+        Some(b'"') if first => {}
+        Some(b',') if !first => {
+            r.pos += 1;
+            if r.peek() != Some(b'"') {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    // Keys of records are short: read as one word and packed as [`sig`] packs them. A
+    // longer key, or one with escapes, is none of theirs.
+    let start = r.pos + 1;
+    let rest = r.bytes.get(start..).unwrap_or_default();
+    let word = match rest.first_chunk::<8>() {
+        Some(word) => u64::from_le_bytes(*word),
+        // Near the end of the text: zeros (control characters) after it.
+        None => rest
+            .iter()
+            .enumerate()
+            .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i)),
+    };
+    let special = special_bytes(word);
+    let len = special.trailing_zeros() / 8;
+    if special == 0 || (word >> (8 * len)) as u8 != b'"' {
+        return None;
+    }
+    let key = word & ((1u64 << (8 * len)) - 1);
+    r.pos = start + len as usize + 1;
+    if r.peek() != Some(b':') {
+        return None;
+    }
+    r.pos += 1;
+    Some(key << 8 | u64::from(len))
+}
+
+/// The high bit of each byte of `word` that is `"`, `\` or a control character; the lowest
+/// one set is always a true one (see [`super::plain_run_end`]).
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (control | quote | backslash) & (ONES << 7)
+}
+
+/// `{"name": ` of an externally tagged variant with a payload: the name's signature.
+fn variant(r: &mut Reader<'_>) -> Option<u64> {
+    open(r, b'{')?;
+    match next_key(r, true)? {
+        END => None,
+        name => Some(name),
+    }
+}
+
+/// After an object's first key and the value: its `}`, so a repeated key gives up.
+fn close_variant(r: &mut Reader<'_>) -> Option<()> {
+    close(r, b'}')
+}
+
+/// After `{` (`first`) or a member: the next key of a map, or `None` at the `}` (taken).
+/// The outer `None` gives up.
+fn next_map_key<'a>(r: &mut Reader<'a>, first: bool) -> Option<Option<Cow<'a, str>>> {
+    let more = if first {
+        r.first_member().ok()?
+    } else {
+        r.next_member().ok()?
+    };
+    if more {
+        r.key().ok().map(Some)
+    } else {
+        Some(None)
+    }
+}
+
+fn comma(r: &mut Reader<'_>) -> Option<()> {
+    if r.peek() != Some(b',') {
+        return None;
+    }
+    r.pos += 1;
+    Some(())
+}
+
+/// `true` or `false`.
+fn bool(r: &mut Reader<'_>) -> Option<bool> {
+    r.peek();
+    let rest = r.bytes.get(r.pos..).unwrap_or_default();
+    if rest.first_chunk::<4>() == Some(b"true") {
+        r.pos += 4;
+        Some(true)
+    } else if rest.first_chunk::<5>() == Some(b"false") {
+        r.pos += 5;
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Takes a `null` if one comes next.
+fn null(r: &mut Reader<'_>) -> bool {
+    r.peek();
+    let found = r.bytes.get(r.pos..).and_then(<[u8]>::first_chunk::<4>) == Some(b"null");
+    if found {
+        r.pos += 4;
+    }
+    found
+}
+
+/// An unsigned integer that fits `T`: up to four digits here, others as [`Reader::uint`]
+/// reads them.
+fn uint<T: TryFrom<u64>>(r: &mut Reader<'_>) -> Option<T> {
+    r.peek();
+    let rest = r.bytes.get(r.pos..).unwrap_or_default();
+    let mut value = 0;
+    let mut len = 0;
+    while let Some(&digit @ b'0'..=b'9') = rest.get(len) {
+        if len == 4 {
+            return r.uint().ok();
+        }
+        value = value * 10 + u64::from(digit - b'0');
+        len += 1;
+    }
+    // A leading zero, a fraction or an exponent: the full grammar.
+    let plain = len > 0
+        && (len == 1 || rest.first() != Some(&b'0'))
+        && !matches!(rest.get(len), Some(b'.' | b'e' | b'E'));
+    if !plain {
+        return r.uint().ok();
+    }
+    r.pos += len;
+    T::try_from(value).ok()
+}
+
+fn owned_string(r: &mut Reader<'_>) -> Option<String> {
+    if r.peek() != Some(b'"') {
+        return None;
+    }
+    let start = r.pos + 1;
+    let end = plain_run_end(r.bytes, start);
+    if r.bytes.get(end) == Some(&b'"') {
+        let text = r.text.get(start..end)?;
+        r.pos = end + 1;
+        return Some(text.to_owned());
+    }
+    r.string().ok().map(Cow::into_owned)
+}
+
+/// `null`, or what `read` reads.
+#[inline(always)]
+fn optional<T>(
+    r: &mut Reader<'_>,
+    read: impl FnOnce(&mut Reader<'_>) -> Option<T>,
+) -> Option<Option<T>> {
+    if null(r) {
+        Some(None)
+    } else {
+        read(r).map(Some)
+    }
+}
+
+fn list<T>(r: &mut Reader<'_>, item: fn(&mut Reader<'_>) -> Option<T>) -> Option<Vec<T>> {
+    open(r, b'[')?;
+    // Most lists of a compiled policy hold one or two items; starting with room for two
+    // spares the growth path.
+    let mut items = Vec::with_capacity(2);
+    if r.peek() == Some(b']') {
+        r.leave();
+        return Some(items);
+    }
+    loop {
+        items.push(item(r)?);
+        match r.peek() {
+            Some(b',') => r.pos += 1,
+            Some(b']') => {
+                r.leave();
+                return Some(items);
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn strings(r: &mut Reader<'_>) -> Option<Vec<String>> {
+    list(r, owned_string)
+}
+
+/// The whole text as a policy; `only_locales` as in [`Reader::messages`].
+pub(super) fn policy(
+    r: &mut Reader<'_>,
+    only_locales: Option<&[String]>,
+) -> Option<CompiledPolicy> {
+    let mut version = false;
+    let (mut id, mut ver, mut loc, mut tz) = (None, None, None, None);
+    let (mut rules, mut default, mut messages) = (None, None, None);
+    open(r, b'{')?;
+    let mut first = true;
+    loop {
+        match next_key(r, first)? {
+            END => break,
+            k if k == const { sig_of(b"v") } && !version => {
+                let n = r.number_here("").ok()?;
+                version = n.as_u64() == Some(u64::from(FORMAT_VERSION));
+                if !version {
+                    return None;
+                }
+            }
+            k if k == const { sig_of(b"id") } && id.is_none() => id = Some(owned_string(r)?),
+            k if k == const { sig_of(b"ver") } && ver.is_none() => ver = Some(owned_string(r)?),
+            k if k == const { sig_of(b"loc") } && loc.is_none() => loc = Some(owned_string(r)?),
+            k if k == const { sig_of(b"tz") } && tz.is_none() => tz = Some(owned_string(r)?),
+            k if k == const { sig_of(b"r") } && rules.is_none() => rules = Some(list(r, rule)?),
+            k if k == const { sig_of(b"d") } && default.is_none() => default = Some(outcome(r)?),
+            k if k == const { sig_of(b"m") } && messages.is_none() => {
+                // Until the default locale is known, every locale is kept, as the full reader
+                // keeps them.
+                let keep = only_locales.zip(loc.as_deref());
+                messages = Some(messages_by_locale(r, keep)?);
+            }
+            _ => return None,
+        }
+        first = false;
+    }
+    r.end().ok()?;
+    if !version {
+        return None;
+    }
+    Some(CompiledPolicy {
+        format: FORMAT_VERSION,
+        id: id?,
+        version: ver?,
+        default_locale: loc?,
+        timezone: tz?,
+        rules: rules?,
+        default: default?,
+        messages: messages.unwrap_or_default(),
+    })
+}
+
+/// Locale → key → text; with `keep` (the wanted locales and the default one), the other
+/// locales are checked as JSON and dropped.
+fn messages_by_locale(r: &mut Reader<'_>, keep: Option<(&[String], &str)>) -> Option<Messages> {
+    let mut by_locale = BTreeMap::new();
+    open(r, b'{')?;
+    let mut first = true;
+    while let Some(locale) = next_map_key(r, first)? {
+        let kept = keep.is_none_or(|(wanted, default)| {
+            *locale == *default || wanted.iter().any(|w| *w == *locale)
+        });
+        if kept {
+            // A repeated key counts for its last value, as in the full reader.
+            by_locale.insert(locale.into_owned(), texts(r)?);
+        } else {
+            r.skip().ok()?;
+        }
+        first = false;
+    }
+    Some(by_locale)
+}
+
+fn texts(r: &mut Reader<'_>) -> Option<BTreeMap<String, String>> {
+    let mut texts = BTreeMap::new();
+    open(r, b'{')?;
+    let mut first = true;
+    while let Some(name) = next_map_key(r, first)? {
+        texts.insert(name.into_owned(), owned_string(r)?);
+        first = false;
+    }
+    Some(texts)
+}
+
+#[inline(never)]
+fn rule(r: &mut Reader<'_>) -> Option<Rule> {
+    let (mut id, mut triggers, mut when, mut then) = (None, None, None, None);
+    open(r, b'{')?;
+    let mut first = true;
+    loop {
+        match next_key(r, first)? {
+            END => break,
+            k if k == const { sig_of(b"id") } && id.is_none() => id = Some(owned_string(r)?),
+            k if k == const { sig_of(b"t") } && triggers.is_none() => {
+                triggers = Some(uint(r)?);
+            }
+            k if k == const { sig_of(b"w") } && when.is_none() => when = Some(conditions(r)?),
+            k if k == const { sig_of(b"o") } && then.is_none() => then = Some(outcome(r)?),
+            _ => return None,
+        }
+        first = false;
+    }
+    Some(Rule {
+        id: id?,
+        triggers: triggers?,
+        when: when.unwrap_or_default(),
+        then: then?,
+    })
+}
+
+#[inline(never)]
+fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
+    let mut kind = None;
+    let (mut reason, mut refund, mut fee_, mut restock, mut notify) =
+        (None, None, None, None, None);
+    let (mut staff_note, mut tags, mut message) = (None, None, None);
+    let (mut hold_reason, mut hold_minutes, mut lines) = (None, None, None);
+    open(r, b'{')?;
+    let mut first = true;
+    loop {
+        match next_key(r, first)? {
+            END => break,
+            k if k == const { sig_of(b"k") } && kind.is_none() => {
+                kind = Some(unit(r, &OUTCOME_KINDS)?);
+            }
+            k if k == const { sig_of(b"rs") } && reason.is_none() => {
+                reason = Some(optional(r, |r| unit(r, &CANCEL_REASONS))?);
+            }
+            k if k == const { sig_of(b"rf") } && refund.is_none() => {
+                refund = Some(optional(r, |r| unit(r, &REFUND_METHODS))?);
+            }
+            k if k == const { sig_of(b"fee") } && fee_.is_none() => fee_ = Some(optional(r, fee)?),
+            k if k == const { sig_of(b"rk") } && restock.is_none() => {
+                restock = Some(bool(r)?);
+            }
+            k if k == const { sig_of(b"n") } && notify.is_none() => notify = Some(bool(r)?),
+            k if k == const { sig_of(b"sn") } && staff_note.is_none() => {
+                staff_note = Some(optional(r, owned_string)?);
+            }
+            k if k == const { sig_of(b"tg") } && tags.is_none() => tags = Some(strings(r)?),
+            k if k == const { sig_of(b"msg") } && message.is_none() => {
+                message = Some(optional(r, owned_string)?);
+            }
+            k if k == const { sig_of(b"hr") } && hold_reason.is_none() => {
+                hold_reason = Some(optional(r, owned_string)?);
+            }
+            k if k == const { sig_of(b"hm") } && hold_minutes.is_none() => {
+                hold_minutes = Some(optional(r, uint)?);
+            }
+            k if k == const { sig_of(b"ln") } && lines.is_none() => {
+                lines = Some(optional(r, conditions)?);
+            }
+            _ => return None,
+        }
+        first = false;
+    }
+    Some(Outcome {
+        kind: kind?,
+        reason: reason.flatten(),
+        refund: refund.flatten(),
+        fee: fee_.flatten(),
+        restock: restock.unwrap_or_default(),
+        notify: notify.unwrap_or_default(),
+        staff_note: staff_note.flatten(),
+        tags: tags.unwrap_or_default(),
+        message: message.flatten(),
+        hold_reason: hold_reason.flatten(),
+        hold_minutes: hold_minutes.flatten(),
+        lines: lines.flatten(),
+    })
+}
+
+fn fee(r: &mut Reader<'_>) -> Option<Fee> {
+    let fee = match variant(r)? {
+        k if k == const { sig_of(b"pct") } => Fee::Percent(r.f64().ok()?),
+        k if k == const { sig_of(b"fix") } => Fee::Fixed(owned_string(r)?),
+        _ => return None,
+    };
+    close_variant(r)?;
+    Some(fee)
+}
+
+#[inline(never)]
+fn conditions(r: &mut Reader<'_>) -> Option<Vec<Condition>> {
+    list(r, condition)
+}
+
+fn condition(r: &mut Reader<'_>) -> Option<Condition> {
+    let condition = match variant(r)? {
+        k if k == const { sig_of(b"f") } => {
+            open(r, b'[')?;
+            let fact = fact_named(plain(r)?)?;
+            comma(r)?;
+            let test = test(r)?;
+            close(r, b']')?;
+            Condition::Fact(fact, test)
+        }
+        k if k == const { sig_of(b"l") } => {
+            open(r, b'[')?;
+            let quantifier = quantifier(r)?;
+            comma(r)?;
+            let conditions = conditions(r)?;
+            close(r, b']')?;
+            Condition::Lines(quantifier, conditions)
+        }
+        k if k == const { sig_of(b"all") } => Condition::All(conditions(r)?),
+        k if k == const { sig_of(b"any") } => Condition::Any(conditions(r)?),
+        k if k == const { sig_of(b"not") } => Condition::Not(Box::new(condition(r)?)),
+        _ => return None,
+    };
+    close_variant(r)?;
+    Some(condition)
+}
+
+fn quantifier(r: &mut Reader<'_>) -> Option<Quantifier> {
+    if r.peek() == Some(b'{') {
+        if variant(r)? != const { sig_of(b"count") } {
+            return None;
+        }
+        let test = test(r)?;
+        close_variant(r)?;
+        return Some(Quantifier::Count(test));
+    }
+    match sig(plain(r)?) {
+        k if k == const { sig_of(b"any") } => Some(Quantifier::Any),
+        k if k == const { sig_of(b"all") } => Some(Quantifier::All),
+        k if k == const { sig_of(b"none") } => Some(Quantifier::None),
+        _ => None,
+    }
+}
+
+#[inline(never)]
+fn test(r: &mut Reader<'_>) -> Option<Test> {
+    let test = match variant(r)? {
+        k if k == const { sig_of(b"is") } => Test::Is(bool(r)?),
+        k if k == const { sig_of(b"eq") } => Test::Eq(r.f64().ok()?),
+        k if k == const { sig_of(b"ne") } => Test::Ne(r.f64().ok()?),
+        k if k == const { sig_of(b"lt") } => Test::Lt(r.f64().ok()?),
+        k if k == const { sig_of(b"le") } => Test::Le(r.f64().ok()?),
+        k if k == const { sig_of(b"gt") } => Test::Gt(r.f64().ok()?),
+        k if k == const { sig_of(b"ge") } => Test::Ge(r.f64().ok()?),
+        k if k == const { sig_of(b"in") } => Test::In(strings(r)?),
+        k if k == const { sig_of(b"nin") } => Test::NotIn(strings(r)?),
+        k if k == const { sig_of(b"pre") } => Test::Prefix(strings(r)?),
+        k if k == const { sig_of(b"glob") } => Test::Matches(owned_string(r)?),
+        k if k == const { sig_of(b"anyof") } => Test::AnyOf(strings(r)?),
+        k if k == const { sig_of(b"allof") } => Test::AllOf(strings(r)?),
+        k if k == const { sig_of(b"noneof") } => Test::NoneOf(strings(r)?),
+        k if k == const { sig_of(b"allin") } => Test::AllIn(strings(r)?),
+        k if k == const { sig_of(b"min") } => Test::AtLeast(owned_string(r)?),
+        k if k == const { sig_of(b"max") } => Test::AtMost(owned_string(r)?),
+        k if k == const { sig_of(b"before") } => Test::Before(uint(r)?),
+        k if k == const { sig_of(b"after") } => Test::After(uint(r)?),
+        k if k == const { sig_of(b"cut") } => cutoff(r)?,
+        _ => return None,
+    };
+    close_variant(r)?;
+    Some(test)
+}
+
+fn cutoff(r: &mut Reader<'_>) -> Option<Test> {
+    let (mut at, mut days) = (None, None);
+    open(r, b'{')?;
+    let mut first = true;
+    loop {
+        match next_key(r, first)? {
+            END => break,
+            k if k == const { sig_of(b"at") } && at.is_none() => at = Some(uint(r)?),
+            k if k == const { sig_of(b"days") } && days.is_none() => days = Some(uint(r)?),
+            _ => return None,
+        }
+        first = false;
+    }
+    Some(Test::Cutoff {
+        at: at?,
+        days: days?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn signatures_tell_the_names_apart() {
+        let mut names: Vec<&str> = FACTS.iter().map(|(n, _)| *n).collect();
+        names.extend([
+            "v", "id", "ver", "loc", "tz", "r", "d", "m", "t", "w", "o", "k", "rs", "rf", "fee",
+            "rk", "n", "sn", "tg", "msg", "hr", "hm", "ln", "pct", "fix", "f", "l", "all", "any",
+            "not", "none", "count", "is", "eq", "ne", "lt", "le", "gt", "ge", "in", "nin", "pre",
+            "glob", "anyof", "allof", "noneof", "allin", "min", "max", "before", "after", "cut",
+            "at", "days",
+        ]);
+        for name in &names {
+            assert_eq!(sig(name.as_bytes()), sig_of(name.as_bytes()), "{name}");
+        }
+        let mut sigs: Vec<u64> = names.iter().map(|n| sig(n.as_bytes())).collect();
+        sigs.sort_unstable();
+        sigs.dedup();
+        assert_eq!(sigs.len(), names.len());
+        assert!(!sigs.contains(&END));
+        // Exact up to seven bytes: a name and its extensions differ.
+        assert_ne!(sig(b"in"), sig(b"in\0"));
+        assert_ne!(sig(b""), sig(b"\0"));
+        for (a, b) in [
+            ("abcdefgh", "abcdefgh"),
+            ("abcdefghijklmnopq", "abcdefghijklmnopq"),
+        ] {
+            assert!(same(a.as_bytes(), b.as_bytes()));
+        }
+        for (a, b) in [
+            ("abcdefgh", "abcdefgi"),
+            ("abcdefghijklmnopq", "abcdefghijklmnopr"),
+        ] {
+            assert!(!same(a.as_bytes(), b.as_bytes()));
+            assert!(!same(a.as_bytes(), &b.as_bytes()[1..]));
+        }
+        for kind in OutcomeKind::ALL {
+            assert_eq!(named(&OUTCOME_KINDS, kind.name().as_bytes()), Some(kind));
+        }
+        assert_eq!(CANCEL_REASONS.len(), crate::outcome::CANCEL_REASONS.len());
+        for (_, name, reason) in CANCEL_REASONS {
+            assert_eq!(CancelReason::by_name(name), Some(reason));
+        }
+        assert_eq!(REFUND_METHODS.len(), crate::outcome::REFUND_METHODS.len());
+        for (_, name, method) in REFUND_METHODS {
+            assert_eq!(RefundMethod::by_name(name), Some(method));
+        }
+        for (name, fact) in FACTS {
+            assert_eq!(fact_named(name.as_bytes()), Some(fact));
+            // A changed byte anywhere, even where a long name's signature does not look.
+            for at in 0..name.len() {
+                let mut changed = name.to_string();
+                changed.replace_range(at..at + 1, "#");
+                assert_eq!(fact_named(changed.as_bytes()), None, "{changed}");
+            }
+        }
+    }
+}
