@@ -95,14 +95,6 @@ const fn signed<T: Copy, const N: usize>(names: [(&'static str, T); N]) -> Names
     out
 }
 
-/// The value named `name` in `table`.
-fn named<T: Copy>(table: &[(u64, &'static str, T)], name: &[u8]) -> Option<T> {
-    let code = sig(name);
-    let &(_, full, value) = table.iter().find(|(s, _, _)| *s == code)?;
-    // Names longer than seven bytes share signatures with other texts.
-    (name.len() <= 7 || same(full.as_bytes(), name)).then_some(value)
-}
-
 /// Sorted by signature, for a binary search.
 // Evaluated at compile time, where an index out of range fails the build.
 #[allow(clippy::indexing_slicing)]
@@ -132,8 +124,98 @@ fn fact_named(name: &[u8]) -> Option<Fact> {
     (name.len() <= 7 || same(full.as_bytes(), name)).then_some(fact)
 }
 
+/// A name of at most 15 bytes as two integers: its first eight bytes, and its other bytes
+/// above its length (so the packing is exact). Unit variants are matched by comparing these.
+type Code = (u64, u64);
+
+/// [`word_name`] at compile time, for the names matched against.
+const fn code_of(name: &[u8]) -> Code {
+    let (mut first, mut rest) = (0, 0);
+    let (mut bytes, mut i) = (name, 0);
+    while let [byte, tail @ ..] = bytes {
+        if i < 8 {
+            first |= (*byte as u64) << (8 * i);
+        } else {
+            rest |= (*byte as u64) << (8 * (i - 7));
+        }
+        i += 1;
+        bytes = tail;
+    }
+    (first, rest | name.len() as u64)
+}
+
+/// Names with their codes.
+type Codes<T, const N: usize> = [(Code, T); N];
+
+// Evaluated at compile time only, where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const fn coded<T: Copy, const N: usize>(names: [(&'static str, T); N]) -> Codes<T, N> {
+    let mut out = [((0, 0), names[0].1); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = (code_of(names[i].0.as_bytes()), names[i].1);
+        i += 1;
+    }
+    out
+}
+
+/// Eight bytes of the text from `at` as one integer, zeros (control characters) past its end.
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let rest = bytes.get(at..).unwrap_or_default();
+    match rest.first_chunk::<8>() {
+        Some(word) => u64::from_le_bytes(*word),
+        None => rest
+            .iter()
+            .enumerate()
+            .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i)),
+    }
+}
+
+/// The bytes of `word` below byte `len` (at most 7).
+#[inline(always)]
+fn low_bytes(word: u64, len: u32) -> u64 {
+    word & ((1u64 << (8 * len)) - 1)
+}
+
+/// A string of at most 15 bytes without escapes, read a word at a time, as its [`Code`].
+fn word_name(r: &mut Reader<'_>) -> Option<Code> {
+    if r.peek() != Some(b'"') {
+        return None;
+    }
+    let start = r.pos + 1;
+    let first = word_at(r.bytes, start);
+    let special = special_bytes(first);
+    let (first, rest, len) = if special != 0 {
+        let len = special.trailing_zeros() / 8;
+        if (first >> (8 * len)) as u8 != b'"' {
+            return None;
+        }
+        (low_bytes(first, len), 0, len)
+    } else {
+        let second = word_at(r.bytes, start + 8);
+        let special = special_bytes(second);
+        let len = special.trailing_zeros() / 8;
+        if special == 0 || (second >> (8 * len)) as u8 != b'"' {
+            return None;
+        }
+        (first, low_bytes(second, len), 8 + len)
+    };
+    r.pos = start + len as usize + 1;
+    Some((first, rest << 8 | u64::from(len)))
+}
+
+/// A unit variant as a string, by its name in `table`.
+fn unit<T: Copy>(r: &mut Reader<'_>, table: &[(Code, T)]) -> Option<T> {
+    let code = word_name(r)?;
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|&(_, value)| value)
+}
+
 /// Serde's names (checked in the tests against the types' own `by_name`).
-const OUTCOME_KINDS: Names<OutcomeKind, 6> = signed([
+const OUTCOME_KINDS: Codes<OutcomeKind, 6> = coded([
     ("cancel", OutcomeKind::Cancel),
     ("allow", OutcomeKind::Allow),
     ("deny", OutcomeKind::Deny),
@@ -142,7 +224,7 @@ const OUTCOME_KINDS: Names<OutcomeKind, 6> = signed([
     ("cancel_lines", OutcomeKind::CancelLines),
 ]);
 
-const CANCEL_REASONS: Names<CancelReason, 6> = signed([
+const CANCEL_REASONS: Codes<CancelReason, 6> = coded([
     ("CUSTOMER", CancelReason::Customer),
     ("DECLINED", CancelReason::Declined),
     ("FRAUD", CancelReason::Fraud),
@@ -151,16 +233,11 @@ const CANCEL_REASONS: Names<CancelReason, 6> = signed([
     ("OTHER", CancelReason::Other),
 ]);
 
-const REFUND_METHODS: Names<RefundMethod, 3> = signed([
+const REFUND_METHODS: Codes<RefundMethod, 3> = coded([
     ("original", RefundMethod::Original),
     ("store_credit", RefundMethod::StoreCredit),
     ("none", RefundMethod::None),
 ]);
-
-/// A unit variant as a string, by its name in `table`.
-fn unit<T: Copy>(r: &mut Reader<'_>, table: &[(u64, &'static str, T)]) -> Option<T> {
-    named(table, plain(r)?)
-}
 
 /// A string without escapes, as it stands in the text. (The names of variants have none.)
 #[inline(always)]
@@ -217,21 +294,13 @@ fn next_key(r: &mut Reader<'_>, first: bool) -> Option<u64> {
     // Keys of records are short: read as one word and packed as [`sig`] packs them. A
     // longer key, or one with escapes, is none of theirs.
     let start = r.pos + 1;
-    let rest = r.bytes.get(start..).unwrap_or_default();
-    let word = match rest.first_chunk::<8>() {
-        Some(word) => u64::from_le_bytes(*word),
-        // Near the end of the text: zeros (control characters) after it.
-        None => rest
-            .iter()
-            .enumerate()
-            .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i)),
-    };
+    let word = word_at(r.bytes, start);
     let special = special_bytes(word);
     let len = special.trailing_zeros() / 8;
     if special == 0 || (word >> (8 * len)) as u8 != b'"' {
         return None;
     }
-    let key = word & ((1u64 << (8 * len)) - 1);
+    let key = low_bytes(word, len);
     r.pos = start + len as usize + 1;
     if r.peek() != Some(b':') {
         return None;
@@ -266,19 +335,64 @@ fn close_variant(r: &mut Reader<'_>) -> Option<()> {
     close(r, b'}')
 }
 
-/// After `{` (`first`) or a member: the next key of a map, or `None` at the `}` (taken).
-/// The outer `None` gives up.
-fn next_map_key<'a>(r: &mut Reader<'a>, first: bool) -> Option<Option<Cow<'a, str>>> {
-    let more = if first {
-        r.first_member().ok()?
-    } else {
-        r.next_member().ok()?
-    };
-    if more {
-        r.key().ok().map(Some)
-    } else {
-        Some(None)
+/// After `{` (`first`) or a member's value: whether a member follows (the `"` of its key
+/// next), or not (the `}` taken). `None` gives up.
+fn more_members(r: &mut Reader<'_>, first: bool) -> Option<bool> {
+    match r.peek() {
+        Some(b'}') => {
+            r.leave();
+            Some(false)
+        }
+        Some(b'"') if first => Some(true),
+        Some(b',') if !first => {
+            r.pos += 1;
+            (r.peek() == Some(b'"')).then_some(true)
+        }
+        _ => None,
     }
+}
+
+/// A key of a map and its `:`.
+fn map_key<'a>(r: &mut Reader<'a>) -> Option<Cow<'a, str>> {
+    let key = r.string().ok()?;
+    colon(r)?;
+    Some(key)
+}
+
+fn colon(r: &mut Reader<'_>) -> Option<()> {
+    if r.peek() != Some(b':') {
+        return None;
+    }
+    r.pos += 1;
+    Some(())
+}
+
+/// Passes over the string at `"`, checked as the full reader checks it.
+fn skip_string(r: &mut Reader<'_>) -> Option<()> {
+    let start = r.pos + 1;
+    let end = plain_run_end(r.bytes, start);
+    if r.bytes.get(end) == Some(&b'"') {
+        r.pos = end + 1;
+        return Some(());
+    }
+    r.string().ok().map(drop)
+}
+
+/// Passes over a locale's messages (an object of strings), checked as [`Reader::skip`]
+/// checks them, each string a word at a time.
+fn skip_texts(r: &mut Reader<'_>) -> Option<()> {
+    open(r, b'{')?;
+    let mut first = true;
+    while more_members(r, first)? {
+        skip_string(r)?;
+        colon(r)?;
+        if r.peek() != Some(b'"') {
+            return None;
+        }
+        skip_string(r)?;
+        first = false;
+    }
+    Some(())
 }
 
 fn comma(r: &mut Reader<'_>) -> Option<()> {
@@ -450,7 +564,8 @@ fn messages_by_locale(r: &mut Reader<'_>, keep: Option<(&[String], &str)>) -> Op
     let mut by_locale = BTreeMap::new();
     open(r, b'{')?;
     let mut first = true;
-    while let Some(locale) = next_map_key(r, first)? {
+    while more_members(r, first)? {
+        let locale = map_key(r)?;
         let kept = keep.is_none_or(|(wanted, default)| {
             *locale == *default || wanted.iter().any(|w| *w == *locale)
         });
@@ -458,7 +573,7 @@ fn messages_by_locale(r: &mut Reader<'_>, keep: Option<(&[String], &str)>) -> Op
             // A repeated key counts for its last value, as in the full reader.
             by_locale.insert(locale.into_owned(), texts(r)?);
         } else {
-            r.skip().ok()?;
+            skip_texts(r)?;
         }
         first = false;
     }
@@ -469,7 +584,8 @@ fn texts(r: &mut Reader<'_>) -> Option<BTreeMap<String, String>> {
     let mut texts = BTreeMap::new();
     open(r, b'{')?;
     let mut first = true;
-    while let Some(name) = next_map_key(r, first)? {
+    while more_members(r, first)? {
+        let name = map_key(r)?;
         texts.insert(name.into_owned(), owned_string(r)?);
         first = false;
     }
@@ -678,6 +794,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_are_read_a_word_at_a_time() {
+        let letters = "abcdefghijklmnopq";
+        for len in 0..=17 {
+            let name = &letters[..len];
+            for after in ["", ",\"x\":1}", "}"] {
+                let json = format!("\"{name}\"{after}");
+                let mut r = Reader::new(&json);
+                let code = word_name(&mut r);
+                if len <= 15 {
+                    assert_eq!(code, Some(code_of(name.as_bytes())), "{json}");
+                    assert_eq!(r.pos, len + 2, "{json}");
+                } else {
+                    assert_eq!(code, None, "{json}");
+                }
+            }
+        }
+        for json in ["\"ab", "\"a\\\"b\"", "\"a\u{1}b\"", "ab\""] {
+            assert_eq!(word_name(&mut Reader::new(json)), None, "{json}");
+        }
+    }
+
+    #[test]
     fn signatures_tell_the_names_apart() {
         let mut names: Vec<&str> = FACTS.iter().map(|(n, _)| *n).collect();
         names.extend([
@@ -711,16 +849,35 @@ mod tests {
             assert!(!same(a.as_bytes(), b.as_bytes()));
             assert!(!same(a.as_bytes(), &b.as_bytes()[1..]));
         }
+        fn unit_of<T: Copy>(table: &[(Code, T)], name: &str) -> Option<T> {
+            let json = format!("\"{name}\"");
+            unit(&mut Reader::new(&json), table)
+        }
+        assert_eq!(OUTCOME_KINDS.len(), OutcomeKind::ALL.len());
         for kind in OutcomeKind::ALL {
-            assert_eq!(named(&OUTCOME_KINDS, kind.name().as_bytes()), Some(kind));
+            assert_eq!(unit_of(&OUTCOME_KINDS, kind.name()), Some(kind));
         }
         assert_eq!(CANCEL_REASONS.len(), crate::outcome::CANCEL_REASONS.len());
-        for (_, name, reason) in CANCEL_REASONS {
-            assert_eq!(CancelReason::by_name(name), Some(reason));
+        for name in crate::outcome::CANCEL_REASONS {
+            assert_eq!(unit_of(&CANCEL_REASONS, name), CancelReason::by_name(name));
         }
         assert_eq!(REFUND_METHODS.len(), crate::outcome::REFUND_METHODS.len());
-        for (_, name, method) in REFUND_METHODS {
-            assert_eq!(RefundMethod::by_name(name), Some(method));
+        for name in crate::outcome::REFUND_METHODS {
+            assert_eq!(unit_of(&REFUND_METHODS, name), RefundMethod::by_name(name));
+        }
+        // Other texts, some close to the names, name nothing.
+        for name in [
+            "",
+            "allo",
+            "allowx",
+            "cancel_line",
+            "cancel_lines_",
+            "CUSTOMERS",
+            "ORIGINAL",
+        ] {
+            assert_eq!(unit_of(&OUTCOME_KINDS, name), None, "{name}");
+            assert_eq!(unit_of(&CANCEL_REASONS, name), None, "{name}");
+            assert_eq!(unit_of(&REFUND_METHODS, name), None, "{name}");
         }
         for (name, fact) in FACTS {
             assert_eq!(fact_named(name.as_bytes()), Some(fact));
