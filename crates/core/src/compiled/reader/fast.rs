@@ -80,6 +80,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// No name has this signature: its bytes would be 0xff, which UTF-8 never holds.
 const END: u64 = u64::MAX;
 
+/// [`next_key`] gives up: the signature of an empty key, which no record has.
+const GIVE_UP: u64 = 0;
+
 /// Names with their signatures, for [`named`].
 type Names<T, const N: usize> = [(u64, &'static str, T); N];
 
@@ -274,22 +277,23 @@ fn close(r: &mut Reader<'_>, byte: u8) -> Option<()> {
 }
 
 /// After `{` (`first`) or after a member's value: the next key's signature, its `:` taken,
-/// or [`END`] at the `}` (taken). Gives up on a key with escapes.
+/// or [`END`] at the `}` (taken), or [`GIVE_UP`] (a key with escapes, say). A plain integer
+/// rather than an `Option`, which Wasm returns through memory.
 #[inline(never)]
-fn next_key(r: &mut Reader<'_>, first: bool) -> Option<u64> {
+fn next_key(r: &mut Reader<'_>, first: bool) -> u64 {
     match r.peek() {
         Some(b'}') => {
             r.leave();
-            return Some(END);
+            return END;
         }
         Some(b'"') if first => {}
         Some(b',') if !first => {
             r.pos += 1;
             if r.peek() != Some(b'"') {
-                return None;
+                return GIVE_UP;
             }
         }
-        _ => return None,
+        _ => return GIVE_UP,
     }
     // Keys of records are short: read as one word and packed as [`sig`] packs them. A
     // longer key, or one with escapes, is none of theirs.
@@ -298,15 +302,15 @@ fn next_key(r: &mut Reader<'_>, first: bool) -> Option<u64> {
     let special = special_bytes(word);
     let len = special.trailing_zeros() / 8;
     if special == 0 || (word >> (8 * len)) as u8 != b'"' {
-        return None;
+        return GIVE_UP;
     }
     let key = low_bytes(word, len);
     r.pos = start + len as usize + 1;
     if r.peek() != Some(b':') {
-        return None;
+        return GIVE_UP;
     }
     r.pos += 1;
-    Some(key << 8 | u64::from(len))
+    key << 8 | u64::from(len)
 }
 
 /// The high bit of each byte of `word` that is `"`, `\` or a control character; the lowest
@@ -324,8 +328,8 @@ fn special_bytes(word: u64) -> u64 {
 /// `{"name": ` of an externally tagged variant with a payload: the name's signature.
 fn variant(r: &mut Reader<'_>) -> Option<u64> {
     open(r, b'{')?;
-    match next_key(r, true)? {
-        END => None,
+    match next_key(r, true) {
+        END | GIVE_UP => None,
         name => Some(name),
     }
 }
@@ -517,7 +521,7 @@ pub(super) fn policy(
     open(r, b'{')?;
     let mut first = true;
     loop {
-        match next_key(r, first)? {
+        match next_key(r, first) {
             END => break,
             k if k == const { sig_of(b"v") } && !version => {
                 let n = r.number_here("").ok()?;
@@ -598,7 +602,7 @@ fn rule(r: &mut Reader<'_>) -> Option<Rule> {
     open(r, b'{')?;
     let mut first = true;
     loop {
-        match next_key(r, first)? {
+        match next_key(r, first) {
             END => break,
             k if k == const { sig_of(b"id") } && id.is_none() => id = Some(owned_string(r)?),
             k if k == const { sig_of(b"t") } && triggers.is_none() => {
@@ -628,7 +632,7 @@ fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
     open(r, b'{')?;
     let mut first = true;
     loop {
-        match next_key(r, first)? {
+        match next_key(r, first) {
             END => break,
             k if k == const { sig_of(b"k") } && kind.is_none() => {
                 kind = Some(unit(r, &OUTCOME_KINDS)?);
@@ -773,7 +777,7 @@ fn cutoff(r: &mut Reader<'_>) -> Option<Test> {
     open(r, b'{')?;
     let mut first = true;
     loop {
-        match next_key(r, first)? {
+        match next_key(r, first) {
             END => break,
             k if k == const { sig_of(b"at") } && at.is_none() => at = Some(uint(r)?),
             k if k == const { sig_of(b"days") } && days.is_none() => days = Some(uint(r)?),
