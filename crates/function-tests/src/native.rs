@@ -5,14 +5,18 @@ use cancel_policy_core::facts::Facts;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-/// `OrderCancellationRunResult` holding the core's decision for these facts.
+use crate::render::as_input_carries;
+
+/// `OrderCancellationRunResult` holding the core's decision for these facts, as far as the
+/// Function's input carries them (`render::as_input_carries`).
 pub fn expected_output(
     policy: &CompiledPolicy,
     facts: &Facts,
     now: DateTime<Utc>,
     trigger: Trigger,
 ) -> Value {
-    let decision = cancel_policy_core::evaluate(policy, facts, now, trigger);
+    let carried = as_input_carries(facts);
+    let decision = cancel_policy_core::evaluate(policy, &carried, now, trigger);
     json!({ "operations": [{ "decisionSet": decision }] })
 }
 

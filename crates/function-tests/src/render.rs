@@ -44,16 +44,13 @@ pub fn function_input(
         "request": {
             "trigger": trigger_enum(trigger),
             "requestedAt": utc(&now),
-            "source": facts.request.source,
             "reason": facts.request.reason,
             "locale": facts.request.locale,
         },
         "shop": { "localTime": { "dateTime": now_local } },
         "cancellationPolicy": { "metafield": metafield(policy_json) },
         "order": {
-            "id": order.id,
             "createdAt": order.created_at.as_ref().map(utc),
-            "createdAtLocal": order.created_at_local.as_ref().map(local),
             "cancellation": if order.cancelled { json!({ "__typename": "OrderCancellation" }) } else { Value::Null },
             "displayFulfillmentStatus": order.display_fulfillment_status,
             "displayFinancialStatus": order.display_financial_status,
@@ -89,20 +86,38 @@ pub fn function_input(
 }
 
 fn line_input(line: &LineFacts, tags: &[String]) -> Value {
+    // Shopify compares tags without regard to case.
+    let answers: Vec<bool> = tags
+        .iter()
+        .map(|tag| {
+            line.product_tags
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(tag))
+        })
+        .collect();
     json!({
         "id": line.id,
         "quantity": line.quantity,
+        "sku": line.sku,
         "sellingPlan": line.selling_plan.as_ref().map(|plan| json!({ "category": plan.to_ascii_uppercase() })),
         "variant": {
-            "sku": line.sku,
             "inventoryQuantity": line.inventory_quantity,
             "inventoryPolicy": line.inventory_policy,
         },
         "product": {
-            // Shopify compares tags without regard to case.
-            "hasTags": tags.iter().map(|tag| json!({
-                "hasTag": line.product_tags.iter().any(|t| t.eq_ignore_ascii_case(tag)),
-            })).collect::<Vec<_>>(),
+            "hasAnyTag": answers.contains(&true),
+            "hasTags": answers.iter().map(|has| json!({ "hasTag": has })).collect::<Vec<_>>(),
         }
     })
+}
+
+/// `facts` as far as the Function's input carries them: the input query leaves out the order
+/// id, the placement's shop-local time and the request's source (see its comment), so the
+/// core decides without them, as the Function must.
+pub fn as_input_carries(facts: &Facts) -> Facts {
+    let mut carried = facts.clone();
+    carried.order.id = String::new();
+    carried.order.created_at_local = None;
+    carried.request.source = None;
+    carried
 }

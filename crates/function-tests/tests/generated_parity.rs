@@ -146,7 +146,7 @@ fn order_condition() -> impl Strategy<Value = String> {
 fn outcome() -> impl Strategy<Value = String> {
     let note = select(
         &[
-            "By {rule}: {reason}, risk {risk_level}, asked {request_reason} on {order}.",
+            "By {rule}: {reason}, risk {risk_level}, asked {request_reason}.",
             "Customer cancelled.",
         ][..],
     );

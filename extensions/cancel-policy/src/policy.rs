@@ -100,13 +100,25 @@ pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
         }
     };
     policy.visit_facts(&mut visit);
+    // The input carries no order id (the query's cost limit; see the query), so a staff note
+    // cannot name the order.
+    let names_order = policy
+        .rules
+        .iter()
+        .map(|rule| &rule.then)
+        .chain([&policy.default])
+        .filter_map(|outcome| outcome.staff_note.as_deref())
+        .any(|note| note.contains("{order}"));
+    if names_order {
+        missing.push("`{order}` in a staff note".to_string());
+    }
     if missing.is_empty() {
         Ok(())
     } else {
         Err(reject(
             RejectCode::UnsupportedFact,
             format!(
-                "the policy tests {} that this Function's input query does not supply",
+                "the policy uses {} that this Function's input query does not supply",
                 missing.join(", ")
             ),
         ))
@@ -168,11 +180,10 @@ fn matched(
 /// what the rules of this trigger, their outcomes and the default can consult.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
-    pub request_source: bool,
     pub request_reason: bool,
     /// `shop.localTime`: time-of-day, weekday and the placement-based facts.
     pub now_local: bool,
-    /// `createdAt` and `createdAtLocal`.
+    /// `createdAt`.
     pub placed: bool,
     pub cancelled: bool,
     pub fulfillment_status: bool,
@@ -226,7 +237,8 @@ impl Needs {
             Fact::SellingPlan => self.lines().selling_plan = true,
             Fact::InventoryAvailable | Fact::Oversold => self.lines().inventory = true,
             Fact::ProductTags => self.lines().tags = true,
-            Fact::RequestSource => self.request_source = true,
+            // The input has no `source`: the core takes the one the trigger implies.
+            Fact::RequestSource => {}
             Fact::RequestReason => self.request_reason = true,
             // The locale is always read; other facts are refused by `check_supported`.
             _ => {}
@@ -244,13 +256,6 @@ impl Needs {
         if let Some(note) = &outcome.staff_note {
             self.risk |= note.contains("{risk_level}");
             self.request_reason |= note.contains("{request_reason}");
-        }
-        // Without a reason of its own, a cancellation's reason depends on who asked; it shows
-        // in the cancel action and in a staff note's `{reason}`.
-        let shows_reason = matches!(outcome.kind, OutcomeKind::Cancel | OutcomeKind::Allow)
-            || outcome.staff_note.is_some();
-        if outcome.reason.is_none() && shows_reason {
-            self.request_source = true;
         }
         if outcome.kind == OutcomeKind::Hold && outcome.hold_minutes.is_some() {
             self.now_local = true;

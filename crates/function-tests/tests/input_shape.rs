@@ -1,0 +1,341 @@
+//! How the Function reads its input, through the Wasm: fields by position when an object has
+//! the query's fields in the query's order (and by key otherwise), the per-line `hasAnyTag`
+//! pre-check, and what the input query leaves out.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // test code
+
+use std::fs;
+
+use cancel_policy_core::compile;
+use cancel_policy_core::compiled::{CompiledPolicy, Trigger};
+use cancel_policy_core::facts::{Facts, FulfillmentOrderFacts, RiskAssessmentFacts};
+use cancel_policy_core::money::{Amount, Money};
+use cancel_policy_function_tests::bench;
+use cancel_policy_function_tests::build::{self, workspace_root};
+use cancel_policy_function_tests::harness::FunctionRunner;
+use cancel_policy_function_tests::native::{expected_output, rejected};
+use cancel_policy_function_tests::render::function_input;
+use graphql_parser::query::{Definition, OperationDefinition, Selection, SelectionSet};
+use serde_json::{Value, json};
+
+fn runner() -> FunctionRunner {
+    let artifacts = build::artifacts().unwrap();
+    FunctionRunner::new(
+        &artifacts.function,
+        &artifacts.provider,
+        "order_cancellation_run",
+    )
+    .unwrap()
+}
+
+/// Cancels the lines tagged `engraved`; sku, selling plan and stock are consulted too, so
+/// every field of a line is read.
+const LINES_POLICY: &str = r#"
+id = "lines"
+name = "Lines"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["customer_request"]
+
+[default]
+cancel_lines = { where = { product_tags = { any_of = ["Engraved", "gift"] } } }
+
+[[rule]]
+id = "odd"
+on = ["customer_request"]
+when = { lines.any = { sku = { matches = "NOPE-*" } }, line_count = { ge = 1 } }
+then.deny = {}
+
+[[rule]]
+id = "plans"
+on = ["customer_request"]
+when.lines.any = { selling_plan = "subscription", inventory_available = { lt = -100 } }
+then.deny = {}
+"#;
+
+fn lines_policy() -> CompiledPolicy {
+    let compiled = compile::compile(LINES_POLICY, "lines.toml");
+    compiled
+        .policy
+        .clone()
+        .unwrap_or_else(|| panic!("{}", compiled.render(LINES_POLICY)))
+}
+
+/// An order whose every object the query selects is present.
+fn full_order(lines: usize) -> Facts {
+    let mut facts = bench::order(lines);
+    facts.order.b2b = true;
+    facts.order.fulfillment_orders = vec![FulfillmentOrderFacts {
+        status: "OPEN".into(),
+        request_status: "UNSUBMITTED".into(),
+        ..FulfillmentOrderFacts::default()
+    }];
+    facts.order.risk.assessments = vec![RiskAssessmentFacts {
+        risk_level: "LOW".into(),
+        third_party: true,
+    }];
+    facts.order.total_price = Some(Money {
+        amount: Amount::from_thousandths(10_000),
+        currency_code: "EUR".into(),
+    });
+    for (index, line) in facts.order.line_items.iter_mut().enumerate() {
+        line.selling_plan = Some("subscription".into());
+        if index % 2 == 1 {
+            line.product_tags.push("Engraved".into());
+        }
+    }
+    facts
+}
+
+fn run_lines(runner: &FunctionRunner, facts: &Facts, edit: impl Fn(&mut Value)) -> (Value, Value) {
+    let policy = lines_policy();
+    let (now, trigger) = (bench::now(), Trigger::CustomerRequest);
+    let mut input = function_input(facts, now, trigger, Some(&policy), Some(&policy.to_json()));
+    edit(&mut input);
+    let output = runner.run(&input).unwrap().output;
+    (output, expected_output(&policy, facts, now, trigger))
+}
+
+fn query_selection() -> SelectionSet<'static, String> {
+    let text = fs::read_to_string(
+        workspace_root().join("extensions/cancel-policy/src/order_cancellation_run.graphql"),
+    )
+    .unwrap();
+    let doc = graphql_parser::parse_query::<String>(&text)
+        .unwrap()
+        .into_static();
+    doc.definitions
+        .into_iter()
+        .find_map(|d| match d {
+            Definition::Operation(OperationDefinition::Query(q)) => Some(q.selection_set),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// Every key of `value` is a field of `selection`, in the selection's order; with `complete`,
+/// every selected field is there.
+fn check_order(value: &Value, selection: &SelectionSet<String>, at: &str, complete: bool) {
+    match value {
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check_order(item, selection, &format!("{at}[{index}]"), complete);
+            }
+        }
+        Value::Object(object) => {
+            let fields: Vec<_> = selection
+                .items
+                .iter()
+                .map(|item| match item {
+                    Selection::Field(field) => field,
+                    _ => panic!("the input query uses only fields"),
+                })
+                .collect();
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+            let mut position = 0;
+            for key in &keys {
+                let found = names[position..].iter().position(|name| name == key);
+                let Some(offset) = found else {
+                    panic!(
+                        "{at}: key `{key}` is not selected, or not in query order {names:?}: {keys:?}"
+                    );
+                };
+                position += offset + 1;
+            }
+            if complete {
+                assert_eq!(keys, names, "{at}");
+            }
+            for field in fields {
+                if let Some(child) = object.get(&field.name) {
+                    check_order(
+                        child,
+                        &field.selection_set,
+                        &format!("{at}.{}", field.name),
+                        complete,
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn rendered_inputs_and_fixtures_follow_the_query_order() {
+    let selection = query_selection();
+    let policy = lines_policy();
+    let input = function_input(
+        &full_order(3),
+        bench::now(),
+        Trigger::CustomerRequest,
+        Some(&policy),
+        Some(&policy.to_json()),
+    );
+    check_order(&input, &selection, "input", true);
+    let dir = workspace_root().join("extensions/cancel-policy/tests/fixtures");
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let fixture: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        // Some fixtures leave fields out on purpose (bad input); none reorders them.
+        check_order(
+            &fixture["payload"]["input"],
+            &selection,
+            &path.display().to_string(),
+            false,
+        );
+    }
+}
+
+#[test]
+fn lines_in_another_key_order_or_with_extra_fields_are_read_by_key() {
+    let runner = runner();
+    let facts = full_order(4);
+    let (in_order, expected) = run_lines(&runner, &facts, |_| {});
+    assert_eq!(in_order, expected);
+    assert!(
+        in_order.pointer("/operations/0/decisionSet").is_some(),
+        "{in_order}"
+    );
+
+    let reverse = |object: &mut Value| {
+        let map = object.as_object_mut().unwrap();
+        let reversed: serde_json::Map<String, Value> = map
+            .iter()
+            .rev()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        *map = reversed;
+    };
+    let (reordered, _) = run_lines(&runner, &facts, |input| {
+        for line in input["order"]["lineItems"].as_array_mut().unwrap() {
+            for field in ["variant", "product"] {
+                reverse(&mut line[field]);
+            }
+            reverse(line);
+        }
+    });
+    assert_eq!(reordered, expected);
+
+    let (wider, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["id"] = json!("gid://shopify/Order/1");
+        for line in input["order"]["lineItems"].as_array_mut().unwrap() {
+            line["requiresShipping"] = json!(true);
+        }
+    });
+    assert_eq!(wider, expected);
+
+    let (short, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineItems"][2]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("sku");
+    });
+    let message = short
+        .pointer("/operations/0/inputRejected/message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{short}"));
+    assert!(
+        message.starts_with("`input.order.lineItems[2]`: expected the 6 fields"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_false_pre_check_means_no_tag_and_the_first_list_still_checks_the_variable() {
+    let runner = runner();
+    let facts = full_order(3);
+    let (output, expected) = run_lines(&runner, &facts, |_| {});
+    assert_eq!(output, expected);
+    let cancelled = &output["operations"][0]["decisionSet"]["actions"][0]["lines"];
+    assert_eq!(cancelled.as_array().unwrap().len(), 1, "{output}");
+    assert_eq!(cancelled[0]["id"], facts.order.line_items[1].id.as_str());
+
+    // `hasAnyTag` false on the tagged line: its answers are not read, so it has no tag.
+    let (untagged, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineItems"][1]["product"]["hasAnyTag"] = json!(false);
+    });
+    let mut without = facts.clone();
+    without.order.line_items[1]
+        .product_tags
+        .retain(|t| t != "Engraved");
+    let (_, expected_without) = run_lines(&runner, &without, |_| {});
+    assert_eq!(untagged, expected_without);
+    assert_ne!(untagged, expected);
+
+    // The first line's list is read for its length even when its pre-check is false.
+    let (stale, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineItems"][0]["product"]["hasTags"] = json!([{ "hasTag": false }]);
+    });
+    assert!(rejected("INPUT_VARIABLES_MISMATCH")(&stale), "{stale}");
+    // Later lines whose pre-check is false are not read at all.
+    let (later, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineItems"][2]["product"]["hasTags"] = json!("not read");
+    });
+    assert_eq!(later, expected);
+}
+
+#[test]
+fn left_out_fields_are_derived_or_refused() {
+    let runner = runner();
+    // A request's source is the one its trigger implies.
+    let source = r#"
+id = "source"
+name = "Source"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["customer_request", "staff_request"]
+
+[default]
+deny = {}
+
+[[rule]]
+id = "staff"
+on = ["customer_request", "staff_request"]
+when = { request_source = "staff" }
+then.allow = { reason = "STAFF", refund = "original", restock = true, notify = false, staff_note = "By {rule} for {order}." }
+"#;
+    let policy = compile::compile(source, "source.toml").policy.unwrap();
+    let facts = bench::order(1);
+    let now = bench::now();
+    let json = policy.to_json();
+    let input = function_input(
+        &facts,
+        now,
+        Trigger::StaffRequest,
+        Some(&policy),
+        Some(&json),
+    );
+    let output = runner.run(&input).unwrap().output;
+    assert!(rejected("UNSUPPORTED_FACT")(&output), "{output}");
+    let message = output["operations"][0]["inputRejected"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("`{order}` in a staff note"), "{message}");
+
+    let source = source.replace(" for {order}", "");
+    let policy = compile::compile(&source, "source.toml").policy.unwrap();
+    let json = policy.to_json();
+    for (trigger, allowed) in [
+        (Trigger::StaffRequest, true),
+        (Trigger::CustomerRequest, false),
+    ] {
+        let mut facts = facts.clone();
+        // Not in the input: the trigger decides.
+        facts.request.source = Some("customer".into());
+        let input = function_input(&facts, now, trigger, Some(&policy), Some(&json));
+        let output = runner.run(&input).unwrap().output;
+        assert_eq!(output, expected_output(&policy, &facts, now, trigger));
+        let outcome = &output["operations"][0]["decisionSet"]["outcome"];
+        assert_eq!(outcome == "allow", allowed, "{output}");
+    }
+}
