@@ -184,10 +184,31 @@ impl Object<'_> {
     }
 }
 
+// Each type test decodes the value's NaN-box again, so the readers below make one test on the
+// expected path (`obj_len`, `as_string`, …) and look closer only when it fails.
+
 fn object<'s>(value: Value, selection: &'s Selection, path: &Path) -> Read<Object<'s>> {
-    let Some(len) = value.is_obj().then(|| value.obj_len()).flatten() else {
-        return Err(expected(&value, path, "an object"));
-    };
+    match value.obj_len() {
+        Some(len) => laid_out(value, len, selection, path),
+        None => Err(expected(&value, path, "an object")),
+    }
+}
+
+fn opt_object<'s>(value: Value, selection: &'s Selection, path: &Path) -> Read<Option<Object<'s>>> {
+    match value.obj_len() {
+        Some(len) => laid_out(value, len, selection, path).map(Some),
+        None if value.is_null() => Ok(None),
+        None => Err(expected(&value, path, "an object")),
+    }
+}
+
+/// An object of `len` fields: read by position when its layout is the query's.
+fn laid_out<'s>(
+    value: Value,
+    len: usize,
+    selection: &'s Selection,
+    path: &Path,
+) -> Read<Object<'s>> {
     let wanted = selection.fields.len();
     if len < wanted {
         return Err(error(
@@ -216,20 +237,12 @@ fn object<'s>(value: Value, selection: &'s Selection, path: &Path) -> Read<Objec
     })
 }
 
-fn opt_object<'s>(value: Value, selection: &'s Selection, path: &Path) -> Read<Option<Object<'s>>> {
-    if value.is_null() {
-        Ok(None)
-    } else {
-        object(value, selection, path).map(Some)
-    }
-}
-
 /// A present object whose fields are not read (`__typename` presence checks).
 fn present(value: &Value, path: &Path) -> Read<bool> {
-    if value.is_null() {
-        Ok(false)
-    } else if value.is_obj() {
+    if value.is_obj() {
         Ok(true)
+    } else if value.is_null() {
+        Ok(false)
     } else {
         Err(expected(value, path, "an object"))
     }
@@ -242,10 +255,10 @@ fn string(value: &Value, path: &Path) -> Read<String> {
 }
 
 fn opt_string(value: &Value, path: &Path) -> Read<Option<String>> {
-    if value.is_null() {
-        Ok(None)
-    } else {
-        string(value, path).map(Some)
+    match value.as_string() {
+        Some(text) => Ok(Some(text)),
+        None if value.is_null() => Ok(None),
+        None => Err(expected(value, path, "a string")),
     }
 }
 
@@ -263,13 +276,9 @@ fn integer(value: &Value, path: &Path) -> Read<i64> {
 }
 
 fn list(value: &Value, path: &Path) -> Read<usize> {
-    if value.is_array() {
-        value
-            .array_len()
-            .ok_or_else(|| expected(value, path, "a list"))
-    } else {
-        Err(expected(value, path, "a list"))
-    }
+    value
+        .array_len()
+        .ok_or_else(|| expected(value, path, "a list"))
 }
 
 fn utc(value: &Value, path: &Path) -> Read<Option<DateTime<Utc>>> {
@@ -636,10 +645,10 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
             if line_needs.tags {
                 tag_answers.reserve(count);
             }
-            for index in 0..count {
+            facts.line_items.resize_with(count, LineFacts::default);
+            for (index, line) in facts.line_items.iter_mut().enumerate() {
                 let line_path = lines_path.index(index);
-                let (line, tags) = reader.read(lines.get_at_index(index), &line_path)?;
-                facts.line_items.push(line);
+                let tags = reader.read(lines.get_at_index(index), &line_path, line)?;
                 if line_needs.tags {
                     tag_answers.push(tags);
                 }
@@ -710,11 +719,11 @@ impl<'n> LineReader<'n> {
         }
     }
 
-    fn read(&mut self, value: Value, path: &Path) -> Read<(LineFacts, Answers)> {
+    /// Reads a line into `facts` (a default `LineFacts`) and returns its tag answers.
+    fn read(&mut self, value: Value, path: &Path, facts: &mut LineFacts) -> Read<Answers> {
         let needs = self.needs;
         let line = object(value, &self.line, path)?;
         let field_path = |index| path.field(line.name(index));
-        let mut facts = LineFacts::default();
         if needs.id {
             facts.id = string(&line.get(query::LINE_ID), &field_path(query::LINE_ID))?;
         }
@@ -776,7 +785,7 @@ impl<'n> LineReader<'n> {
                 }
             }
         }
-        Ok((facts, tags))
+        Ok(tags)
     }
 }
 
