@@ -131,16 +131,27 @@ pub fn apply_answers(
     facts: &mut Facts,
     tag_answers: &[Option<Vec<bool>>],
 ) -> Result<(), Rejection> {
+    // A line without answers (no product, or none of the tags) keeps its empty tag list.
+    if tag_answers.iter().all(Option::is_none) {
+        return Ok(());
+    }
     let variables = policy.input_variables();
-    for (index, line) in facts.order.line_items.iter_mut().enumerate() {
-        let tags = tag_answers.get(index).and_then(Option::as_deref);
-        line.product_tags = matched(
-            &variables.product_tags,
-            tags,
-            index,
-            "hasTags",
-            "productTags",
-        )?;
+    for (index, (line, tags)) in facts
+        .order
+        .line_items
+        .iter_mut()
+        .zip(tag_answers)
+        .enumerate()
+    {
+        if let Some(tags) = tags {
+            line.product_tags = matched(
+                &variables.product_tags,
+                Some(tags),
+                index,
+                "hasTags",
+                "productTags",
+            )?;
+        }
     }
     Ok(())
 }
