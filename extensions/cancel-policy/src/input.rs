@@ -363,6 +363,9 @@ fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
+    if offset_minutes == 0 {
+        return Some(local.and_utc());
+    }
     let utc = local.checked_sub_signed(TimeDelta::minutes(offset_minutes))?;
     Some(utc.and_utc())
 }
@@ -459,12 +462,16 @@ pub fn read_head(root: &Value) -> Read<Head> {
     )?;
     let trigger_path = request_path.field(request.name(query::REQUEST_TRIGGER));
     let trigger_name = string(&request.get(query::REQUEST_TRIGGER), &trigger_path)?;
-    let trigger = Trigger::by_name(&trigger_name.to_ascii_lowercase()).ok_or_else(|| {
-        error(
-            &trigger_path,
-            format!("`{trigger_name}` is not a CancellationTrigger"),
-        )
-    })?;
+    // `CUSTOMER_REQUEST` is the trigger named `customer_request`.
+    let trigger = Trigger::ALL
+        .into_iter()
+        .find(|trigger| trigger.name().eq_ignore_ascii_case(&trigger_name))
+        .ok_or_else(|| {
+            error(
+                &trigger_path,
+                format!("`{trigger_name}` is not a CancellationTrigger"),
+            )
+        })?;
     let requested_path = request_path.field(request.name(query::REQUEST_REQUESTED_AT));
     let requested_at = utc(&request.get(query::REQUEST_REQUESTED_AT), &requested_path)?
         .ok_or_else(|| error(&requested_path, "required, found null"))?;
@@ -803,4 +810,25 @@ fn answers(items: Value, path: &Path, read: bool) -> Read<Vec<bool>> {
         out.push(boolean(&item.get(0), &item_path.field(item.name(0)))?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn date_times_with_z_or_an_offset_are_the_same_instant() {
+        let at = |text| parse_utc(text).map(|t| t.to_rfc3339());
+        let expected = Some("2026-03-02T10:00:00+00:00".to_string());
+        assert_eq!(at("2026-03-02T10:00:00Z"), expected);
+        assert_eq!(at("2026-03-02T11:00:00+01:00"), expected);
+        assert_eq!(at("2026-03-02T04:30:00-05:30"), expected);
+        assert_eq!(
+            at("2026-03-02T10:00:00.250Z").as_deref(),
+            Some("2026-03-02T10:00:00.250+00:00")
+        );
+        assert_eq!(at("2026-03-02T10:00:00"), None);
+        assert_eq!(at("2026-03-02T10:00:00+1:00"), None);
+        assert_eq!(at("2026-02-30T10:00:00Z"), None);
+    }
 }
