@@ -224,6 +224,24 @@ fn lines_in_another_key_order_or_with_extra_fields_are_read_by_key() {
     });
     assert_eq!(reordered, expected);
 
+    // Two strings trade places: only their keys tell them apart.
+    let (swapped, _) = run_lines(&runner, &facts, |input| {
+        for line in input["order"]["lineItems"].as_array_mut().unwrap() {
+            let map = line.as_object_mut().unwrap();
+            let (id, sku) = (map["id"].clone(), map["sku"].clone());
+            let reordered: serde_json::Map<String, Value> = map
+                .iter()
+                .map(|(key, value)| match key.as_str() {
+                    "id" => ("sku".to_string(), sku.clone()),
+                    "sku" => ("id".to_string(), id.clone()),
+                    _ => (key.clone(), value.clone()),
+                })
+                .collect();
+            *map = reordered;
+        }
+    });
+    assert_eq!(swapped, expected);
+
     let (wider, _) = run_lines(&runner, &facts, |input| {
         input["order"]["id"] = json!("gid://shopify/Order/1");
         for line in input["order"]["lineItems"].as_array_mut().unwrap() {

@@ -11,9 +11,9 @@
 //! one), and most of the input is read that way. Checks, cheapest first:
 //! - every object: its length (free, it is in the value's NaN-box). Fewer fields than the query
 //!   selects is malformed and refused; more (an input built for a wider query) is read by key.
-//! - the objects read once per line (line, selling plan, variant, product): the keys of the
-//!   first one are compared with the query's, once per run, so that an input in another order
-//!   is read by key rather than misread on every line.
+//! - the objects read once per line (line, variant, product, …): in the first one, the keys of
+//!   the fields the policy needs are compared with the query's, once per run, so that an input
+//!   in another order is read by key rather than misread on every line.
 //! - objects read once (root, request, order, …) are trusted on their length: checking their
 //!   keys would cost what reading them by key costs. An input with the right number of fields
 //!   in another order could be misread there (a type check catches most such misreads);
@@ -130,6 +130,8 @@ fn expected(value: &Value, path: &Path, what: &str) -> InputError {
 /// this kind may be read by position (see the module comment).
 struct Selection {
     fields: &'static [&'static str],
+    /// The fields that will be read, bit `i` for field `i`: the keys checked.
+    read: u64,
     /// `None` until the first object's keys have been compared with `fields`.
     in_query_order: Cell<Option<bool>>,
 }
@@ -139,14 +141,28 @@ impl Selection {
     const fn once(fields: &'static [&'static str]) -> Selection {
         Selection {
             fields,
+            read: 0,
             in_query_order: Cell::new(Some(true)),
         }
     }
 
-    /// A selection read for every line: the first object's keys are checked.
-    const fn per_line(fields: &'static [&'static str]) -> Selection {
+    /// A selection read for every line, of which the fields in `read` (indices) are read: in
+    /// the first object, their keys are checked. Reading another field is a bug.
+    fn per_line(fields: &'static [&'static str], read: &[usize]) -> Selection {
         Selection {
             fields,
+            read: read
+                .iter()
+                .fold(0, |mask, index| mask | 1u64 << (index % 64)),
+            in_query_order: Cell::new(None),
+        }
+    }
+
+    /// A per-line selection all of whose fields are read.
+    fn per_line_all(fields: &'static [&'static str]) -> Selection {
+        Selection {
+            fields,
+            read: u64::MAX,
             in_query_order: Cell::new(None),
         }
     }
@@ -223,9 +239,14 @@ fn laid_out<'s>(
         && match selection.in_query_order.get() {
             Some(known) => known,
             None => {
-                let in_order = selection.fields.iter().enumerate().all(|(index, field)| {
-                    value.get_obj_key_at_index(index).as_deref() == Some(*field)
-                });
+                let in_order = selection
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, _)| selection.read & (1u64 << (index % 64)) != 0)
+                    .all(|(index, field)| {
+                        value.get_obj_key_at_index(index).as_deref() == Some(*field)
+                    });
                 selection.in_query_order.set(Some(in_order));
                 in_order
             }
@@ -594,7 +615,7 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
     if needs.fulfillment_orders {
         let fo_path = field_path(query::ORDER_FULFILLMENT_ORDERS);
         let fulfillment_orders = order.get(query::ORDER_FULFILLMENT_ORDERS);
-        let selection = Selection::per_line(query::FULFILLMENT_ORDER);
+        let selection = Selection::per_line_all(query::FULFILLMENT_ORDER);
         for index in 0..list(&fulfillment_orders, &fo_path)? {
             let item_path = fo_path.index(index);
             let item = object(
@@ -689,7 +710,7 @@ fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
         recommendation: Some(string(&risk.get(0), &path.field(risk.name(0)))?),
         ..RiskFacts::default()
     };
-    let item_selection = Selection::per_line(query::ASSESSMENT);
+    let item_selection = Selection::per_line_all(query::ASSESSMENT);
     for index in 0..list(&assessments, &assessments_path)? {
         let item_path = assessments_path.index(index);
         let item = object(assessments.get_at_index(index), &item_selection, &item_path)?;
@@ -699,6 +720,21 @@ fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
         });
     }
     Ok(facts)
+}
+
+/// The fields of a line that `needs` reads, by index.
+fn line_fields(needs: &LineNeeds) -> Vec<usize> {
+    [
+        (needs.id, query::LINE_ID),
+        (needs.quantity, query::LINE_QUANTITY),
+        (needs.sku, query::LINE_SKU),
+        (needs.selling_plan, query::LINE_SELLING_PLAN),
+        (needs.inventory, query::LINE_VARIANT),
+        (needs.tags, query::LINE_PRODUCT),
+    ]
+    .into_iter()
+    .filter_map(|(wanted, index)| wanted.then_some(index))
+    .collect()
 }
 
 /// Reads lines, remembering across them how their objects are laid out.
@@ -717,11 +753,11 @@ impl<'n> LineReader<'n> {
     fn new(needs: &'n LineNeeds) -> Self {
         LineReader {
             needs,
-            line: Selection::per_line(query::LINE),
+            line: Selection::per_line(query::LINE, &line_fields(needs)),
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
-            variant: Selection::per_line(query::VARIANT),
-            product: Selection::per_line(query::PRODUCT),
+            variant: Selection::per_line_all(query::VARIANT),
+            product: Selection::per_line_all(query::PRODUCT),
             answers_checked: false,
         }
     }
