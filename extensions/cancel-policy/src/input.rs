@@ -146,14 +146,12 @@ impl Selection {
         }
     }
 
-    /// A selection read for every line, of which the fields in `read` (indices) are read: in
+    /// A selection read for every line, of which the fields in `read` (bits) are read: in
     /// the first object, their keys are checked. Reading another field is a bug.
-    fn per_line(fields: &'static [&'static str], read: &[usize]) -> Selection {
+    fn per_line(fields: &'static [&'static str], read: u64) -> Selection {
         Selection {
             fields,
-            read: read
-                .iter()
-                .fold(0, |mask, index| mask | 1u64 << (index % 64)),
+            read,
             in_query_order: Cell::new(None),
         }
     }
@@ -722,8 +720,8 @@ fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
     Ok(facts)
 }
 
-/// The fields of a line that `needs` reads, by index.
-fn line_fields(needs: &LineNeeds) -> Vec<usize> {
+/// The fields of a line that `needs` reads, bit `i` for field `i`.
+fn line_fields(needs: &LineNeeds) -> u64 {
     [
         (needs.id, query::LINE_ID),
         (needs.quantity, query::LINE_QUANTITY),
@@ -733,8 +731,8 @@ fn line_fields(needs: &LineNeeds) -> Vec<usize> {
         (needs.tags, query::LINE_PRODUCT),
     ]
     .into_iter()
-    .filter_map(|(wanted, index)| wanted.then_some(index))
-    .collect()
+    .filter(|(wanted, _)| *wanted)
+    .fold(0, |read, (_, index)| read | (1u64 << index))
 }
 
 /// Reads lines, remembering across them how their objects are laid out.
@@ -753,7 +751,7 @@ impl<'n> LineReader<'n> {
     fn new(needs: &'n LineNeeds) -> Self {
         LineReader {
             needs,
-            line: Selection::per_line(query::LINE, &line_fields(needs)),
+            line: Selection::per_line(query::LINE, line_fields(needs)),
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
             variant: Selection::per_line_all(query::VARIANT),
