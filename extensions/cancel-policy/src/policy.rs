@@ -223,7 +223,8 @@ fn matched(
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
     pub request_reason: bool,
-    /// `shop.localTime`: time-of-day, weekday and the placement-based facts.
+    /// `shop.localTime`: time of day, weekday, and the placement's local time (business days,
+    /// cut-off).
     pub now_local: bool,
     /// `createdAt`.
     pub placed: bool,
@@ -258,7 +259,11 @@ impl Needs {
     fn fact(&mut self, fact: Fact) {
         match fact {
             Fact::LocalTime | Fact::LocalWeekday => self.now_local = true,
-            Fact::MinutesSincePlaced | Fact::BusinessDaysSincePlaced | Fact::BeforeCutoff => {
+            // Minutes since placement are counted in UTC: `requestedAt` - `createdAt`.
+            Fact::MinutesSincePlaced => self.placed = true,
+            // The placement's shop-local time is `createdAt` shifted by the offset
+            // `shop.localTime` shows.
+            Fact::BusinessDaysSincePlaced | Fact::BeforeCutoff => {
                 self.now_local = true;
                 self.placed = true;
             }
@@ -301,8 +306,8 @@ impl Needs {
                 self.request_reason |= name == b"request_reason";
             }
         }
+        // A hold runs from `createdAt` (UTC).
         if outcome.kind == OutcomeKind::Hold && outcome.hold_minutes.is_some() {
-            self.now_local = true;
             self.placed = true;
         }
         if outcome.kind == OutcomeKind::CancelLines {
