@@ -41,7 +41,15 @@ struct Shims {
     provider_instructions: u64,
 }
 
+/// The export of the `cancel-policy.order-cancellation.run` target.
+pub const EXPORT: &str = "order_cancellation_run";
+
 impl FunctionRunner {
+    /// The order-cancellation target of a built Function, with its provider.
+    pub fn order_cancellation(artifacts: &crate::build::Artifacts) -> anyhow::Result<Self> {
+        Self::new(&artifacts.function, &artifacts.provider, EXPORT)
+    }
+
     pub fn new(function: &Path, provider: &Path, export: &str) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.consume_fuel(true);

@@ -58,12 +58,7 @@ fn runner() -> &'static FunctionRunner {
     static RUNNER: OnceLock<FunctionRunner> = OnceLock::new();
     RUNNER.get_or_init(|| {
         let artifacts = build::artifacts().unwrap();
-        FunctionRunner::new(
-            &artifacts.function,
-            &artifacts.provider,
-            "order_cancellation_run",
-        )
-        .unwrap()
+        FunctionRunner::order_cancellation(artifacts).unwrap()
     })
 }
 

@@ -25,12 +25,7 @@ use serde_json::{Value, json};
 
 fn runner() -> FunctionRunner {
     let artifacts = build::artifacts().unwrap();
-    FunctionRunner::new(
-        &artifacts.function,
-        &artifacts.provider,
-        "order_cancellation_run",
-    )
-    .unwrap()
+    FunctionRunner::order_cancellation(artifacts).unwrap()
 }
 
 /// Cancels the lines tagged `engraved`; sku, selling plan and stock are consulted too, so

@@ -18,12 +18,7 @@ use cancel_policy_function_tests::render::function_input;
 #[test]
 fn every_preset_case_decides_the_same_in_wasm_and_natively() {
     let artifacts = build::artifacts().unwrap();
-    let runner = FunctionRunner::new(
-        &artifacts.function,
-        &artifacts.provider,
-        "order_cancellation_run",
-    )
-    .unwrap();
+    let runner = FunctionRunner::order_cancellation(artifacts).unwrap();
     let presets = presets::load_all().unwrap();
     assert!(!presets.is_empty());
     let (mut compared, mut refused) = (0, Vec::new());
@@ -96,12 +91,7 @@ then.deny = {}
     let (now, trigger) = (bench::now(), cancel_policy_core::Trigger::CustomerRequest);
     let input = function_input(&facts, now, trigger, Some(&policy), Some(&policy.to_json()));
     let artifacts = build::artifacts().unwrap();
-    let runner = FunctionRunner::new(
-        &artifacts.function,
-        &artifacts.provider,
-        "order_cancellation_run",
-    )
-    .unwrap();
+    let runner = FunctionRunner::order_cancellation(artifacts).unwrap();
     let output = runner.run(&input).unwrap().output;
     assert_eq!(output, expected_output(&policy, &facts, now, trigger));
     let lines = &output["operations"][0]["decisionSet"]["actions"][0]["lines"];

@@ -58,12 +58,7 @@ fn a_baked_in_preset_decides_when_the_owner_has_no_policy() {
     let policy_file = target.join("baked-one-hour-grace.json");
     fs::write(&policy_file, &grace.json).unwrap();
     let artifacts = build::build_into(&target, Some(&policy_file)).unwrap();
-    let runner = FunctionRunner::new(
-        &artifacts.function,
-        &artifacts.provider,
-        "order_cancellation_run",
-    )
-    .unwrap();
+    let runner = FunctionRunner::order_cancellation(&artifacts).unwrap();
 
     for case in &grace.cases {
         let facts = case.facts(&grace.policy);

@@ -18,11 +18,7 @@ fn main() -> anyhow::Result<()> {
     let size = fs::metadata(&artifacts.function)
         .with_context(|| artifacts.function.display().to_string())?
         .len();
-    let runner = FunctionRunner::new(
-        &artifacts.function,
-        &artifacts.provider,
-        "order_cancellation_run",
-    )?;
+    let runner = FunctionRunner::order_cancellation(artifacts)?;
     println!(
         "Wasm module: {size} bytes ({:.1} kB; Shopify's limit 256 kB)\n",
         size as f64 / 1000.0
