@@ -139,42 +139,12 @@ async fn proxy_door(
     Ok(Json(answer))
 }
 
-/// Splits and percent-decodes a query string, keeping repeated keys.
+/// Splits and percent-decodes a query string (`+` as space, a malformed escape kept as
+/// it is, invalid UTF-8 replaced), keeping repeated keys in their order.
 fn url_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
         .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Decides a customer's request, stores it with its plan, and says what happens next.
@@ -334,5 +304,10 @@ mod tests {
         assert_eq!(pairs[1], ("extra".to_string(), "2".to_string()));
         assert_eq!(pairs[2].1, "/apps/x");
         assert_eq!(pairs[4].1, "a b");
+        // A malformed escape is kept as it is, as before.
+        let pairs = url_pairs("a=100%&b=%zz&flag");
+        assert_eq!(pairs[0].1, "100%");
+        assert_eq!(pairs[1].1, "%zz");
+        assert_eq!(pairs[2], ("flag".to_string(), String::new()));
     }
 }
