@@ -74,6 +74,15 @@ async fn adjust_available(app: &TestApp, sku: &str, delta: i64, key: &str) {
 }
 
 /// Decisions of the order taken on `trigger`, from the audit API.
+/// The dev store's (first) `inventory_levels/update` delivery to the service.
+fn stock_delivery(app: &TestApp) -> cancel_policy_dev_store::DeliveryRecord {
+    app.dev
+        .webhook_deliveries()
+        .into_iter()
+        .find(|d| d.topic == "inventory_levels/update")
+        .unwrap()
+}
+
 async fn decisions_on(app: &TestApp, order: &str, trigger: &str) -> Vec<Value> {
     app.audit(order).await["decisions"]
         .as_array()
@@ -146,12 +155,7 @@ on_both_databases! {
         assert!(decisions_on(&app, &other_item, "inventory_changed").await.is_empty());
 
         // A redelivery of the write-off (same webhook id) is answered and changes nothing.
-        let delivery = app
-            .dev
-            .webhook_deliveries()
-            .into_iter()
-            .find(|d| d.topic == "inventory_levels/update")
-            .unwrap();
+        let delivery = stock_delivery(&app);
         let before = app.store().jobs().await.unwrap().len();
         assert_eq!(
             app.send_webhook("inventory_levels/update", &delivery.webhook_id, &delivery.payload, SECRET)
@@ -182,12 +186,7 @@ on_both_databases! {
 
         assert!(app.dev.order_state(&open).unwrap().cancelled_at.is_none());
         assert!(decisions_on(&app, &open, "inventory_changed").await.is_empty());
-        let delivery = app
-            .dev
-            .webhook_deliveries()
-            .into_iter()
-            .find(|d| d.topic == "inventory_levels/update")
-            .unwrap();
+        let delivery = stock_delivery(&app);
         let stored = app.store().webhook(&delivery.webhook_id).await.unwrap().unwrap();
         assert_eq!(stored.status, "no inventory rule");
     }
