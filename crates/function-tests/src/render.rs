@@ -1,10 +1,10 @@
 //! Order facts → the Function input the input query would return for the same order: the
 //! reverse of the Function's adapter, for the parity tests, fixtures and the benchmark.
 
-use cancel_policy_core::compiled::{CompiledPolicy, Trigger};
+use cancel_policy_core::compiled::{CompiledPolicy, InputVariables, Trigger};
 use cancel_policy_core::facts::{Facts, LineFacts};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The `CancellationTrigger` enum value for a trigger.
 pub fn trigger_enum(trigger: Trigger) -> String {
@@ -24,8 +24,8 @@ pub fn metafield(policy: Option<&str>) -> Value {
     policy.map_or(Value::Null, |json| json!({ "value": json }))
 }
 
-/// The Function input for `facts` at `now`. `policy` supplies the input variable
-/// `$productTags` that decides what `hasTags` answers;
+/// The Function input for `facts` at `now`. `policy` supplies the input variables: the
+/// `$productTags` that `hasTags` answers about and which line fields are included;
 /// `policy_json` is the metafield value (`None`: no metafield). `facts.now_local` must be set:
 /// the input always carries the shop's local time.
 pub fn function_input(
@@ -79,15 +79,19 @@ pub fn function_input(
                 })).collect::<Vec<_>>(),
             },
             "lineItems": order.line_items.iter()
-                .map(|line| line_input(line, &variables.product_tags))
+                .map(|line| line_input(line, &variables))
                 .collect::<Vec<_>>(),
         }
     })
 }
 
-fn line_input(line: &LineFacts, tags: &[String]) -> Value {
+/// A line as the query returns it: the fields whose `@include(if:)` variable is false are left
+/// out, as GraphQL leaves them out.
+fn line_input(line: &LineFacts, variables: &InputVariables) -> Value {
+    let included = &variables.lines;
     // Shopify compares tags without regard to case.
-    let answers: Vec<bool> = tags
+    let answers: Vec<bool> = variables
+        .product_tags
         .iter()
         .map(|tag| {
             line.product_tags
@@ -95,20 +99,38 @@ fn line_input(line: &LineFacts, tags: &[String]) -> Value {
                 .any(|t| t.eq_ignore_ascii_case(tag))
         })
         .collect();
-    json!({
-        "id": line.id,
-        "quantity": line.quantity,
-        "sku": line.sku,
-        "sellingPlan": line.selling_plan.as_ref().map(|plan| json!({ "category": plan.to_ascii_uppercase() })),
-        "variant": {
+    let mut fields = Map::new();
+    if included.with_line_id {
+        fields.insert("id".into(), json!(line.id));
+    }
+    if included.with_quantity {
+        fields.insert("quantity".into(), json!(line.quantity));
+    }
+    if included.with_sku {
+        fields.insert("sku".into(), json!(line.sku));
+    }
+    if included.with_selling_plan {
+        let plan = line.selling_plan.as_ref();
+        let plan = plan.map(|plan| json!({ "category": plan.to_ascii_uppercase() }));
+        fields.insert("sellingPlan".into(), json!(plan));
+    }
+    if included.with_variant {
+        let variant = json!({
             "inventoryQuantity": line.inventory_quantity,
             "inventoryPolicy": line.inventory_policy,
-        },
-        "product": {
-            "hasAnyTag": answers.contains(&true),
-            "hasTags": answers.iter().map(|has| json!({ "hasTag": has })).collect::<Vec<_>>(),
+        });
+        fields.insert("variant".into(), variant);
+    }
+    if included.with_product {
+        let mut product = Map::new();
+        product.insert("hasAnyTag".into(), json!(answers.contains(&true)));
+        if included.with_tag_answers {
+            let each = answers.iter().map(|has| json!({ "hasTag": has }));
+            product.insert("hasTags".into(), Value::Array(each.collect()));
         }
-    })
+        fields.insert("product".into(), Value::Object(product));
+    }
+    Value::Object(fields)
 }
 
 /// `facts` as far as the Function's input carries them: the input query leaves out the order

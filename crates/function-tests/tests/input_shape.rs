@@ -20,7 +20,9 @@ use cancel_policy_function_tests::build::{self, workspace_root};
 use cancel_policy_function_tests::harness::FunctionRunner;
 use cancel_policy_function_tests::native::{expected_output, rejected};
 use cancel_policy_function_tests::render::function_input;
-use graphql_parser::query::{Definition, OperationDefinition, Selection, SelectionSet};
+use graphql_parser::query::{
+    self, Definition, Field, OperationDefinition, Selection, SelectionSet,
+};
 use serde_json::{Value, json};
 
 fn runner() -> FunctionRunner {
@@ -28,8 +30,8 @@ fn runner() -> FunctionRunner {
     FunctionRunner::order_cancellation(artifacts).unwrap()
 }
 
-/// Cancels the lines tagged `engraved`; sku, selling plan and stock are consulted too, so
-/// every field of a line is read.
+/// Cancels the lines tagged `engraved`; sku, selling plan, stock and a second tag set are
+/// consulted too, so every field of a line is included and read.
 const LINES_POLICY: &str = r#"
 id = "lines"
 name = "Lines"
@@ -45,7 +47,7 @@ cancel_lines = { where = { product_tags = { any_of = ["Engraved", "gift"] } } }
 [[rule]]
 id = "odd"
 on = ["customer_request"]
-when = { lines.any = { sku = { matches = "NOPE-*" } }, line_count = { ge = 1 } }
+when = { lines.any = { sku = { matches = "NOPE-*" }, product_tags = { any_of = ["fragile"] } }, line_count = { ge = 1 } }
 then.deny = {}
 
 [[rule]]
@@ -115,13 +117,35 @@ fn query_selection() -> SelectionSet<'static, String> {
         .unwrap()
 }
 
+/// Whether `variables` include `field`: false when it has `@include(if: $v)` and `v` is false
+/// (a variable not given takes the query's default, true).
+fn included(field: &Field<String>, variables: &Value) -> bool {
+    field
+        .directives
+        .iter()
+        .filter(|directive| directive.name == "include")
+        .flat_map(|directive| &directive.arguments)
+        .all(|(_, value)| match value {
+            query::Value::Variable(name) => variables[name.as_str()] != json!(false),
+            query::Value::Boolean(included) => *included,
+            _ => panic!("unexpected @include argument {value}"),
+        })
+}
+
 /// Every key of `value` is a field of `selection`, in the selection's order; with `complete`,
-/// every selected field is there.
-fn check_order(value: &Value, selection: &SelectionSet<String>, at: &str, complete: bool) {
+/// every selected field that `variables` include is there.
+fn check_order(
+    value: &Value,
+    selection: &SelectionSet<String>,
+    at: &str,
+    complete: bool,
+    variables: &Value,
+) {
     match value {
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                check_order(item, selection, &format!("{at}[{index}]"), complete);
+                let at = format!("{at}[{index}]");
+                check_order(item, selection, &at, complete, variables);
             }
         }
         Value::Object(object) => {
@@ -146,16 +170,17 @@ fn check_order(value: &Value, selection: &SelectionSet<String>, at: &str, comple
                 position += offset + 1;
             }
             if complete {
-                assert_eq!(keys, names, "{at}");
+                let wanted: Vec<&str> = fields
+                    .iter()
+                    .filter(|field| included(field, variables))
+                    .map(|field| field.name.as_str())
+                    .collect();
+                assert_eq!(keys, wanted, "{at}");
             }
             for field in fields {
                 if let Some(child) = object.get(&field.name) {
-                    check_order(
-                        child,
-                        &field.selection_set,
-                        &format!("{at}.{}", field.name),
-                        complete,
-                    );
+                    let at = format!("{at}.{}", field.name);
+                    check_order(child, &field.selection_set, &at, complete, variables);
                 }
             }
         }
@@ -174,7 +199,8 @@ fn rendered_inputs_and_fixtures_follow_the_query_order() {
         Some(&policy),
         Some(&policy.to_json()),
     );
-    check_order(&input, &selection, "input", true);
+    let variables = serde_json::to_value(policy.input_variables()).unwrap();
+    check_order(&input, &selection, "input", true, &variables);
     let dir = workspace_root().join("extensions/cancel-policy/tests/fixtures");
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -185,6 +211,7 @@ fn rendered_inputs_and_fixtures_follow_the_query_order() {
             &selection,
             &path.display().to_string(),
             false,
+            &json!({}),
         );
     }
 }
@@ -256,7 +283,7 @@ fn lines_in_another_key_order_or_with_extra_fields_are_read_by_key() {
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("{short}"));
     assert!(
-        message.starts_with("`input.order.lineItems[2]`: expected the 6 fields"),
+        message.starts_with("`input.order.lineItems[2]`: no `sku`, which the policy needs"),
         "{message}"
     );
 }
@@ -351,4 +378,86 @@ then.allow = { reason = "STAFF", refund = "original", restock = true, notify = f
         let outcome = &output["operations"][0]["decisionSet"]["outcome"];
         assert_eq!(outcome == "allow", allowed, "{output}");
     }
+}
+
+/// One tag set and no sku, selling plan or stock: its variables leave those fields and
+/// `hasTags` out of the input.
+const ENGRAVED_POLICY: &str = r#"
+id = "engraved"
+name = "Engraved"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["customer_request"]
+
+[default]
+cancel_lines = { where = { product_tags = { any_of = ["Engraved", "gift"] } } }
+
+[[rule]]
+id = "none-tagged"
+on = ["customer_request"]
+when.lines.all = { product_tags = { none_of = ["gift", "engraved"] } }
+then.deny = {}
+"#;
+
+#[test]
+fn fields_the_variables_leave_out_are_not_read_and_a_needed_one_is_refused() {
+    let runner = runner();
+    let policy = compile::compile(ENGRAVED_POLICY, "engraved.toml")
+        .policy
+        .unwrap();
+    let variables = policy.input_variables();
+    let lines = variables.lines;
+    assert!(lines.with_line_id && lines.with_quantity && lines.with_product);
+    assert!(!lines.with_sku && !lines.with_selling_plan && !lines.with_variant);
+    assert!(!lines.with_tag_answers, "hasAnyTag answers both tests");
+
+    let facts = full_order(4);
+    let (now, trigger) = (bench::now(), Trigger::CustomerRequest);
+    let render = |json: &str| function_input(&facts, now, trigger, Some(&policy), Some(json));
+    let input = render(&policy.to_json());
+    let as_value = serde_json::to_value(&variables).unwrap();
+    check_order(&input, &query_selection(), "input", true, &as_value);
+    let line = input["order"]["lineItems"][1].as_object().unwrap();
+    assert_eq!(
+        line.keys().collect::<Vec<_>>(),
+        ["id", "quantity", "product"]
+    );
+    assert_eq!(line["product"], json!({ "hasAnyTag": true }));
+
+    let output = runner.run(&input).unwrap().output;
+    assert_eq!(output, expected_output(&policy, &facts, now, trigger));
+    let cancelled = &output["operations"][0]["decisionSet"]["actions"][0]["lines"];
+    let ids: Vec<_> = cancelled
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [&facts.order.line_items[1].id, &facts.order.line_items[3].id]
+    );
+
+    // A policy whose tag tests need each answer, with these variables: refused, not guessed.
+    let two_sets = ENGRAVED_POLICY.replace(r#"["gift", "engraved"]"#, r#"["fragile"]"#);
+    let two_sets = compile::compile(&two_sets, "two-sets.toml").policy.unwrap();
+    assert!(two_sets.input_variables().lines.with_tag_answers);
+    let output = runner.run(&render(&two_sets.to_json())).unwrap().output;
+    assert!(rejected("INPUT_VARIABLES_MISMATCH")(&output), "{output}");
+
+    // A policy that reads the sku, with these variables: the sku is not there.
+    let output = runner
+        .run(&render(&lines_policy().to_json()))
+        .unwrap()
+        .output;
+    let message = output
+        .pointer("/operations/0/inputRejected/message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{output}"));
+    assert!(
+        message.starts_with("`input.order.lineItems[0]`: no `sku`, which the policy needs"),
+        "{message}"
+    );
 }

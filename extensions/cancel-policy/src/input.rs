@@ -126,15 +126,38 @@ fn expected(value: &Value, path: &Path, what: &str) -> InputError {
     error(path, format!("expected {what}, found {}", describe(value)))
 }
 
-/// The fields an input-query selection asks for, in the query's order, and whether objects of
-/// this kind may be read by position (see the module comment).
+/// The fields an input-query selection asks for, in the query's order, and how objects of
+/// this kind are laid out (see the module comment).
 struct Selection {
     fields: &'static [&'static str],
     /// The fields that will be read, bit `i` for field `i`: the keys checked.
     read: u64,
-    /// `None` until the first object's keys have been compared with `fields`.
-    in_query_order: Cell<Option<bool>>,
+    /// Whether fields may be left out by `@include(if:)` (per-line selections only).
+    optional: bool,
+    /// `Unknown` until the first object has been looked at.
+    layout: Cell<Layout>,
 }
+
+/// Where an object's fields are. A selection's objects share one layout: GraphQL gives each
+/// the same fields in the same order.
+#[derive(Clone, Copy)]
+enum Layout {
+    Unknown,
+    /// Field `i` of the selection at index `i`.
+    QueryOrder,
+    /// Field `i` at `positions[i]`, [`ABSENT`] when the query's variables leave it out; for
+    /// objects of `len` fields.
+    Positions {
+        positions: [u8; MAX_FIELDS],
+        len: usize,
+    },
+    /// Read by name (an input laid out otherwise than the query, or with extra fields).
+    ByKey,
+}
+
+/// The most fields a per-line selection has.
+const MAX_FIELDS: usize = 8;
+const ABSENT: u8 = u8::MAX;
 
 impl Selection {
     /// A selection read once per run: trusted on its length.
@@ -142,27 +165,35 @@ impl Selection {
         Selection {
             fields,
             read: 0,
-            in_query_order: Cell::new(Some(true)),
+            optional: false,
+            layout: Cell::new(Layout::QueryOrder),
         }
     }
 
-    /// A selection read for every line, of which the fields in `read` (bits) are read: in
-    /// the first object, their keys are checked. Reading another field is a bug.
+    /// A selection read for every line, of which the fields in `read` (bits) are read, some
+    /// of which the query's variables may leave out: the first object's keys show where its
+    /// fields are. Reading another field is a bug.
     fn per_line(fields: &'static [&'static str], read: u64) -> Selection {
         Selection {
             fields,
             read,
-            in_query_order: Cell::new(None),
+            optional: true,
+            layout: Cell::new(Layout::Unknown),
         }
     }
 
-    /// A per-line selection all of whose fields are read.
+    /// A per-line selection all of whose fields are selected and read.
     fn per_line_all(fields: &'static [&'static str]) -> Selection {
         Selection {
             fields,
             read: u64::MAX,
-            in_query_order: Cell::new(None),
+            optional: false,
+            layout: Cell::new(Layout::Unknown),
         }
+    }
+
+    fn reads(&self, index: usize) -> bool {
+        self.read & (1u64 << (index % 64)) != 0
     }
 }
 
@@ -170,22 +201,50 @@ impl Selection {
 struct Object<'s> {
     value: Value,
     selection: &'s Selection,
-    by_position: bool,
+    layout: Layout,
 }
 
 impl Object<'_> {
-    /// Field `index` of the selection.
+    /// Field `index` of the selection (null when the input leaves it out).
     fn get(&self, index: usize) -> Value {
-        if self.by_position {
-            self.value.get_at_index(index)
+        match self.layout {
+            Layout::QueryOrder => self.value.get_at_index(index),
+            Layout::Positions { positions, .. } => match positions.get(index) {
+                Some(&at) if at != ABSENT => self.value.get_at_index(usize::from(at)),
+                _ => self.value.get_obj_prop(self.name(index)),
+            },
+            Layout::Unknown | Layout::ByKey => self.value.get_obj_prop(self.name(index)),
+        }
+    }
+
+    /// Whether the input has field `index`: false when the query's variables left it out.
+    fn has(&self, index: usize) -> bool {
+        match self.layout {
+            Layout::QueryOrder => true,
+            Layout::Positions { positions, .. } => {
+                positions.get(index).is_some_and(|&at| at != ABSENT)
+            }
+            Layout::Unknown | Layout::ByKey => {
+                let name = self.name(index);
+                (0..self.value.obj_len().unwrap_or_default())
+                    .any(|at| self.value.get_obj_key_at_index(at).as_deref() == Some(name))
+            }
+        }
+    }
+
+    /// Field `index`, which the policy needs: an error when the input leaves it out.
+    fn required(&self, index: usize, path: &Path) -> Read<Value> {
+        if self.has(index) {
+            Ok(self.get(index))
         } else {
-            let name = self
-                .selection
-                .fields
-                .get(index)
-                .copied()
-                .unwrap_or_default();
-            self.value.get_obj_prop(name)
+            Err(error(
+                path,
+                format!(
+                    "no `{}`, which the policy needs (the query selects it unless the \
+                     input-variables metafield leaves it out: set them from this policy)",
+                    self.name(index)
+                ),
+            ))
         }
     }
 
@@ -216,7 +275,7 @@ fn opt_object<'s>(value: Value, selection: &'s Selection, path: &Path) -> Read<O
     }
 }
 
-/// An object of `len` fields: read by position when its layout is the query's.
+/// An object of `len` fields: read by position when its layout is known.
 fn laid_out<'s>(
     value: Value,
     len: usize,
@@ -224,7 +283,7 @@ fn laid_out<'s>(
     path: &Path,
 ) -> Read<Object<'s>> {
     let wanted = selection.fields.len();
-    if len < wanted {
+    if len < wanted && !selection.optional {
         return Err(error(
             path,
             format!(
@@ -233,27 +292,61 @@ fn laid_out<'s>(
             ),
         ));
     }
-    let by_position = len == wanted
-        && match selection.in_query_order.get() {
-            Some(known) => known,
-            None => {
-                let in_order = selection
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .filter(|(index, _)| selection.read & (1u64 << (index % 64)) != 0)
-                    .all(|(index, field)| {
-                        value.get_obj_key_at_index(index).as_deref() == Some(*field)
-                    });
-                selection.in_query_order.set(Some(in_order));
-                in_order
-            }
-        };
+    let layout = match selection.layout.get() {
+        Layout::QueryOrder if len == wanted => Layout::QueryOrder,
+        Layout::Positions {
+            positions,
+            len: known,
+        } if len == known => Layout::Positions {
+            positions,
+            len: known,
+        },
+        Layout::Unknown => {
+            let layout = first_layout(&value, len, selection);
+            selection.layout.set(layout);
+            layout
+        }
+        // Another length than the selection's other objects: read this one by name.
+        _ => Layout::ByKey,
+    };
     Ok(Object {
         value,
         selection,
-        by_position,
+        layout,
     })
+}
+
+/// The layout of a per-line selection, from its first object: the query's order when it has
+/// every field and the keys of those read are in place (one key read each, once per run);
+/// else where each field is, from all its keys.
+fn first_layout(value: &Value, len: usize, selection: &Selection) -> Layout {
+    let key = |at: usize| value.get_obj_key_at_index(at);
+    let wanted = selection.fields.len();
+    if len == wanted
+        && selection
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| selection.reads(*index))
+            .all(|(index, field)| key(index).as_deref() == Some(*field))
+    {
+        return Layout::QueryOrder;
+    }
+    if wanted > MAX_FIELDS || len > usize::from(ABSENT) {
+        return Layout::ByKey;
+    }
+    let mut positions = [ABSENT; MAX_FIELDS];
+    for at in 0..len {
+        let Some(name) = key(at) else {
+            return Layout::ByKey;
+        };
+        let field = selection.fields.iter().position(|field| *field == name);
+        if let Some(slot) = field.and_then(|field| positions.get_mut(field)) {
+            // `len` is at most `ABSENT`, checked above.
+            *slot = u8::try_from(at).unwrap_or(ABSENT);
+        }
+    }
+    Layout::Positions { positions, len }
 }
 
 /// A present object whose fields are not read (`__typename` presence checks).
@@ -459,7 +552,7 @@ pub struct Head {
     pub requested_at: DateTime<Utc>,
     /// The `request` object, for the fields read once the policy is known.
     request: Value,
-    request_by_position: bool,
+    request_layout: Layout,
     /// The customer's locale: it picks which of the policy's messages are read.
     pub locale: Option<String>,
     /// The compiled-policy metafield's value, when the owner has one.
@@ -516,16 +609,24 @@ pub fn read_head(root: &Value) -> Read<Head> {
         trigger,
         requested_at,
         request: request.value,
-        request_by_position: request.by_position,
+        request_layout: request.layout,
         locale,
         policy_json,
     })
 }
 
-/// Per line: the `hasTags` answers, in the order of the `$productTags` variable; `None` when
-/// the line's product has none of the tags (its `hasAnyTag` pre-check is false) or no longer
-/// exists, or the policy asks about no tag.
-pub type Answers = Option<Vec<bool>>;
+/// A line's answers about the tags of the `$productTags` variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answers {
+    /// The product has none of them (its `hasAnyTag` pre-check is false), or no longer
+    /// exists, or the policy asks about no tag.
+    Unread,
+    /// `hasTags`: one answer per tag, in the variable's order.
+    Each(Vec<bool>),
+    /// `hasAnyTag` is true and the variables leave `hasTags` out: the product has some of
+    /// the tags, which is all the policy's tag tests ask (see `tags_answered_by_any`).
+    Any,
+}
 
 /// The order facts the policy can consult (`needs`); the rest keep their defaults, unread.
 pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<Answers>)> {
@@ -536,7 +637,7 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
     let request = Object {
         value: head.request,
         selection: &request_selection,
-        by_position: head.request_by_position,
+        layout: head.request_layout,
     };
     let reason = if needs.request_reason {
         let reason_path = path.field(root.name(query::ROOT_REQUEST));
@@ -755,7 +856,8 @@ impl<'n> LineReader<'n> {
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
             variant: Selection::per_line_all(query::VARIANT),
-            product: Selection::per_line_all(query::PRODUCT),
+            // `hasTags` may be left out (`$withTagAnswers`).
+            product: Selection::per_line(query::PRODUCT, u64::MAX),
             answers_checked: false,
         }
     }
@@ -766,21 +868,27 @@ impl<'n> LineReader<'n> {
         let line = object(value, &self.line, path)?;
         let field_path = |index| path.field(line.name(index));
         if needs.id {
-            facts.id = string(&line.get(query::LINE_ID), &field_path(query::LINE_ID))?;
+            facts.id = string(
+                &line.required(query::LINE_ID, path)?,
+                &field_path(query::LINE_ID),
+            )?;
         }
         if needs.quantity {
             facts.quantity = integer(
-                &line.get(query::LINE_QUANTITY),
+                &line.required(query::LINE_QUANTITY, path)?,
                 &field_path(query::LINE_QUANTITY),
             )?;
         }
         if needs.sku {
-            facts.sku = opt_string(&line.get(query::LINE_SKU), &field_path(query::LINE_SKU))?;
+            facts.sku = opt_string(
+                &line.required(query::LINE_SKU, path)?,
+                &field_path(query::LINE_SKU),
+            )?;
         }
         if needs.selling_plan {
             let plan_path = field_path(query::LINE_SELLING_PLAN);
             if let Some(plan) = opt_object(
-                line.get(query::LINE_SELLING_PLAN),
+                line.required(query::LINE_SELLING_PLAN, path)?,
                 &self.selling_plan,
                 &plan_path,
             )? {
@@ -791,9 +899,11 @@ impl<'n> LineReader<'n> {
         }
         if needs.inventory {
             let variant_path = field_path(query::LINE_VARIANT);
-            if let Some(variant) =
-                opt_object(line.get(query::LINE_VARIANT), &self.variant, &variant_path)?
-            {
+            if let Some(variant) = opt_object(
+                line.required(query::LINE_VARIANT, path)?,
+                &self.variant,
+                &variant_path,
+            )? {
                 let quantity = variant.get(0);
                 if !quantity.is_null() {
                     facts.inventory_quantity =
@@ -803,30 +913,33 @@ impl<'n> LineReader<'n> {
                     opt_string(&variant.get(1), &variant_path.field(variant.name(1)))?;
             }
         }
-        let mut tags = None;
-        if needs.tags {
-            let product_path = field_path(query::LINE_PRODUCT);
-            if let Some(product) =
-                opt_object(line.get(query::LINE_PRODUCT), &self.product, &product_path)?
-            {
-                let any = boolean(
-                    &product.get(query::PRODUCT_HAS_ANY_TAG),
-                    &product_path.field(product.name(query::PRODUCT_HAS_ANY_TAG)),
-                )?;
-                // Without any of the tags every answer is false: the list is read only once,
-                // for its length.
-                if any || !self.answers_checked {
-                    self.answers_checked = true;
-                    let answers_path = product_path.field(product.name(query::PRODUCT_HAS_TAGS));
-                    tags = Some(answers(
-                        product.get(query::PRODUCT_HAS_TAGS),
-                        &answers_path,
-                        any,
-                    )?);
-                }
-            }
+        if !needs.tags {
+            return Ok(Answers::Unread);
         }
-        Ok(tags)
+        let product_path = field_path(query::LINE_PRODUCT);
+        let Some(product) = opt_object(
+            line.required(query::LINE_PRODUCT, path)?,
+            &self.product,
+            &product_path,
+        )?
+        else {
+            return Ok(Answers::Unread);
+        };
+        let any = boolean(
+            &product.get(query::PRODUCT_HAS_ANY_TAG),
+            &product_path.field(product.name(query::PRODUCT_HAS_ANY_TAG)),
+        )?;
+        if !product.has(query::PRODUCT_HAS_TAGS) {
+            return Ok(if any { Answers::Any } else { Answers::Unread });
+        }
+        // Without any of the tags every answer is false: the list is read only once, for its
+        // length (it shows whether the variable matches the policy).
+        if !any && self.answers_checked {
+            return Ok(Answers::Unread);
+        }
+        self.answers_checked = true;
+        let answers_path = product_path.field(product.name(query::PRODUCT_HAS_TAGS));
+        answers(product.get(query::PRODUCT_HAS_TAGS), &answers_path, any).map(Answers::Each)
     }
 }
 

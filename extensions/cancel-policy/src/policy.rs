@@ -3,10 +3,11 @@
 
 use cancel_policy_core::Trigger;
 use cancel_policy_core::catalog::Fact;
-use cancel_policy_core::compiled::{CompiledPolicy, FORMAT_VERSION, LoadError, Test};
+use cancel_policy_core::compiled::{CompiledPolicy, FORMAT_VERSION, LineField, LoadError, Test};
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
 
+use crate::input::Answers;
 use crate::output::RejectCode;
 
 /// The compiled policy built in with `CANCEL_POLICY_BAKED_POLICY` (empty when none was).
@@ -156,32 +157,49 @@ fn placeholders(note: &str) -> impl Iterator<Item = &[u8]> {
         })
 }
 
-/// Turns the positional `hasTags` answers into each line's product tags.
+/// Turns each line's tag answers into its product tags.
 pub fn apply_answers(
     policy: &CompiledPolicy,
     facts: &mut Facts,
-    tag_answers: &[Option<Vec<bool>>],
+    tag_answers: &[Answers],
 ) -> Result<(), Rejection> {
     // A line without answers (no product, or none of the tags) keeps its empty tag list.
-    if tag_answers.iter().all(Option::is_none) {
+    if tag_answers
+        .iter()
+        .all(|answers| *answers == Answers::Unread)
+    {
         return Ok(());
     }
-    let variables = policy.input_variables();
-    for (index, (line, tags)) in facts
+    let variables = policy.asked_lists();
+    let asked = &variables.product_tags;
+    let answered_by_any = tag_answers.contains(&Answers::Any) && policy.tags_answered_by_any(asked);
+    for (index, (line, answers)) in facts
         .order
         .line_items
         .iter_mut()
         .zip(tag_answers)
         .enumerate()
     {
-        if let Some(tags) = tags {
-            line.product_tags = matched(
-                &variables.product_tags,
-                Some(tags),
-                index,
-                "hasTags",
-                "productTags",
-            )?;
+        match answers {
+            Answers::Unread => {}
+            Answers::Each(each) => {
+                line.product_tags = matched(asked, Some(each), index, "hasTags", "productTags")?;
+            }
+            // Every tag test asks about any of exactly these tags, so a product with some of
+            // them tests as one with all of them.
+            Answers::Any if answered_by_any => {
+                line.product_tags = asked.clone();
+            }
+            Answers::Any => {
+                return Err(reject(
+                    RejectCode::InputVariablesMismatch,
+                    format!(
+                        "`input.order.lineItems[{index}].product` has no `hasTags`, which this \
+                         policy's tag tests need: set the `withTagAnswers` input variable from \
+                         this policy"
+                    ),
+                ));
+            }
         }
     }
     Ok(())
@@ -242,13 +260,26 @@ pub struct Needs {
 /// Which fields of each line are consulted (the number of lines always is).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LineNeeds {
-    /// Line id and quantity: `cancel_lines` names them.
+    /// `cancel_lines` names the lines (id) and their quantities.
     pub id: bool,
     pub quantity: bool,
     pub sku: bool,
     pub selling_plan: bool,
     pub inventory: bool,
     pub tags: bool,
+}
+
+impl LineNeeds {
+    fn read(&mut self, field: LineField) {
+        match field {
+            LineField::Id => self.id = true,
+            LineField::Quantity => self.quantity = true,
+            LineField::Sku => self.sku = true,
+            LineField::SellingPlan => self.selling_plan = true,
+            LineField::Variant => self.inventory = true,
+            LineField::Product => self.tags = true,
+        }
+    }
 }
 
 impl Needs {
@@ -279,11 +310,7 @@ impl Needs {
             Fact::LineCount => {
                 self.lines();
             }
-            Fact::Quantity => self.lines().quantity = true,
-            Fact::Sku => self.lines().sku = true,
-            Fact::SellingPlan => self.lines().selling_plan = true,
-            Fact::InventoryAvailable | Fact::Oversold => self.lines().inventory = true,
-            Fact::ProductTags => self.lines().tags = true,
+            fact if let Some(field) = LineField::of_fact(fact) => self.lines().read(field),
             // The input has no `source`: the core takes the one the trigger implies.
             Fact::RequestSource => {}
             Fact::RequestReason => self.request_reason = true,
@@ -310,10 +337,8 @@ impl Needs {
         if outcome.kind == OutcomeKind::Hold && outcome.hold_minutes.is_some() {
             self.placed = true;
         }
-        if outcome.kind == OutcomeKind::CancelLines {
-            let lines = self.lines();
-            lines.id = true;
-            lines.quantity = true;
+        for field in LineField::of_outcome(outcome) {
+            self.lines().read(*field);
         }
         for condition in outcome.lines.iter().flatten() {
             condition.visit_facts(&mut |fact, _| self.fact(fact));

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Fact;
 use crate::outcome::Outcome;
 
+mod line_inputs;
 mod reader;
+
+pub use line_inputs::{LineField, LineInputs};
 
 /// Version of the compiled format; `load` refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
@@ -209,7 +212,7 @@ pub enum Test {
 }
 
 /// Input-query variables for the Function, stored as a second JSON metafield: the lists that
-/// `hasTags(tags:)` and `inCollections(ids:)` ask about.
+/// `hasTags(tags:)` and `inCollections(ids:)` ask about, and which line fields are included.
 /// https://shopify.dev/docs/apps/build/functions/input-queries/use-variables-input-queries
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -218,6 +221,8 @@ pub struct InputVariables {
     pub customer_tags: Vec<String>,
     pub product_tags: Vec<String>,
     pub collection_ids: Vec<String>,
+    #[serde(flatten)]
+    pub lines: LineInputs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -263,8 +268,17 @@ impl CompiledPolicy {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The lists the Function's input query asks Shopify about.
+    /// The values of the Function's input-query variables: the lists it asks Shopify about
+    /// and the line fields it includes.
     pub fn input_variables(&self) -> InputVariables {
+        let mut vars = self.asked_lists();
+        vars.lines = self.line_inputs(&vars.product_tags);
+        vars
+    }
+
+    /// The lists the Function's input query asks Shopify about (with every line field
+    /// included): what the Function matches `hasTags` answers to.
+    pub fn asked_lists(&self) -> InputVariables {
         let mut vars = InputVariables::default();
         let mut visit = |fact: Fact, test: &Test| {
             let list = match fact {
