@@ -95,13 +95,15 @@ impl fmt::Display for InputError {
     }
 }
 
-type Read<T> = Result<T, InputError>;
+/// Boxed: an error of two `String`s would make every reader's `Result` that large, copied
+/// through memory on each return; boxed, a read returns little more than its value.
+type Read<T> = Result<T, Box<InputError>>;
 
-fn error(path: &Path, problem: impl Into<String>) -> InputError {
-    InputError {
+fn error(path: &Path, problem: impl Into<String>) -> Box<InputError> {
+    Box::new(InputError {
         path: path.to_string(),
         problem: problem.into(),
-    }
+    })
 }
 
 fn describe(value: &Value) -> &'static str {
@@ -122,7 +124,7 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
-fn expected(value: &Value, path: &Path, what: &str) -> InputError {
+fn expected(value: &Value, path: &Path, what: &str) -> Box<InputError> {
     error(path, format!("expected {what}, found {}", describe(value)))
 }
 
