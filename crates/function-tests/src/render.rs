@@ -40,7 +40,7 @@ pub fn function_input(
         .unwrap_or_default();
     let order = &facts.order;
     let now_local = facts.now_local.map(|t| local(&t));
-    json!({
+    let mut input = json!({
         "request": {
             "trigger": trigger_enum(trigger),
             "requestedAt": utc(&now),
@@ -82,23 +82,42 @@ pub fn function_input(
                 .map(|line| line_input(line, &variables))
                 .collect::<Vec<_>>(),
         }
-    })
+    });
+    if variables.lines.with_tag_answers
+        && let Some(order) = input.get_mut("order").and_then(Value::as_object_mut)
+    {
+        let line_tags = order_line_tags(&facts.order.line_items, &variables.product_tags);
+        order.insert("lineTags".into(), line_tags);
+    }
+    input
+}
+
+/// `lineTags: lineItems { product { hasTags } }`: each line's answers, in `tags`' order.
+fn order_line_tags(lines: &[LineFacts], tags: &[String]) -> Value {
+    let lines = lines.iter().map(|line| {
+        let answers = tag_answers(line, tags).into_iter();
+        let each: Vec<Value> = answers.map(|has| json!({ "hasTag": has })).collect();
+        json!({ "product": { "hasTags": each } })
+    });
+    Value::Array(lines.collect())
+}
+
+fn tag_answers(line: &LineFacts, tags: &[String]) -> Vec<bool> {
+    // Shopify compares tags without regard to case.
+    tags.iter()
+        .map(|tag| {
+            line.product_tags
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(tag))
+        })
+        .collect()
 }
 
 /// A line as the query returns it: the fields whose `@include(if:)` variable is false are left
 /// out, as GraphQL leaves them out.
 fn line_input(line: &LineFacts, variables: &InputVariables) -> Value {
     let included = &variables.lines;
-    // Shopify compares tags without regard to case.
-    let answers: Vec<bool> = variables
-        .product_tags
-        .iter()
-        .map(|tag| {
-            line.product_tags
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(tag))
-        })
-        .collect();
+    let answers = tag_answers(line, &variables.product_tags);
     let mut fields = Map::new();
     if included.with_line_id {
         fields.insert("id".into(), json!(line.id));
@@ -122,13 +141,8 @@ fn line_input(line: &LineFacts, variables: &InputVariables) -> Value {
         fields.insert("variant".into(), variant);
     }
     if included.with_product {
-        let mut product = Map::new();
-        product.insert("hasAnyTag".into(), json!(answers.contains(&true)));
-        if included.with_tag_answers {
-            let each = answers.iter().map(|has| json!({ "hasTag": has }));
-            product.insert("hasTags".into(), Value::Array(each.collect()));
-        }
-        fields.insert("product".into(), Value::Object(product));
+        let product = json!({ "hasAnyTag": answers.contains(&true) });
+        fields.insert("product".into(), product);
     }
     Value::Object(fields)
 }

@@ -83,7 +83,14 @@ fn corpus() -> Vec<(String, Value, Option<Value>)> {
     unknown_version["v"] = json!(99);
     let made = preset(&presets, "made-to-order.toml");
     let (mut stale, _) = case_input(made, 1);
-    stale["order"]["lineItems"][0]["product"]["hasTags"] = json!([{ "hasTag": true }]);
+    // Variables of another policy: `lineTags` with one answer where the policy asks about three
+    // tags (made-to-order's one set needs no `lineTags`; an input that has it is still checked).
+    let lines = stale["order"]["lineItems"].as_array().unwrap().len();
+    stale["order"]["lineItems"][0]["product"]["hasAnyTag"] = json!(true);
+    stale["order"]["lineTags"] = json!(vec![
+        json!({ "product": { "hasTags": [{ "hasTag": true }] } });
+        lines
+    ]);
     let mut unsupported: Value = serde_json::from_str(&grace.json).unwrap();
     unsupported["r"][0]["w"] = json!([{ "f": ["customer_tags", { "anyof": ["vip"] }] }]);
     for (name, input) in [

@@ -132,6 +132,11 @@ fn included(field: &Field<String>, variables: &Value) -> bool {
         })
 }
 
+/// The key a field has in the response: its alias, else its name.
+fn key_of<'a>(field: &'a Field<String>) -> &'a str {
+    field.alias.as_deref().unwrap_or(&field.name)
+}
+
 /// Every key of `value` is a field of `selection`, in the selection's order; with `complete`,
 /// every selected field that `variables` include is there.
 fn check_order(
@@ -157,7 +162,7 @@ fn check_order(
                     _ => panic!("the input query uses only fields"),
                 })
                 .collect();
-            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            let names: Vec<&str> = fields.iter().map(|f| key_of(f)).collect();
             let keys: Vec<&str> = object.keys().map(String::as_str).collect();
             let mut position = 0;
             for key in &keys {
@@ -173,13 +178,13 @@ fn check_order(
                 let wanted: Vec<&str> = fields
                     .iter()
                     .filter(|field| included(field, variables))
-                    .map(|field| field.name.as_str())
+                    .map(|field| key_of(field))
                     .collect();
                 assert_eq!(keys, wanted, "{at}");
             }
             for field in fields {
-                if let Some(child) = object.get(&field.name) {
-                    let at = format!("{at}.{}", field.name);
+                if let Some(child) = object.get(key_of(field)) {
+                    let at = format!("{at}.{}", key_of(field));
                     check_order(child, &field.selection_set, &at, complete, variables);
                 }
             }
@@ -289,7 +294,7 @@ fn lines_in_another_key_order_or_with_extra_fields_are_read_by_key() {
 }
 
 #[test]
-fn a_false_pre_check_means_no_tag_and_the_first_list_still_checks_the_variable() {
+fn only_the_answers_of_lines_with_some_of_the_tags_are_read() {
     let runner = runner();
     let facts = full_order(3);
     let (output, expected) = run_lines(&runner, &facts, |_| {});
@@ -310,16 +315,30 @@ fn a_false_pre_check_means_no_tag_and_the_first_list_still_checks_the_variable()
     assert_eq!(untagged, expected_without);
     assert_ne!(untagged, expected);
 
-    // The first line's list is read for its length even when its pre-check is false.
+    // The answers of a tagged line are matched to the policy's tags.
     let (stale, _) = run_lines(&runner, &facts, |input| {
-        input["order"]["lineItems"][0]["product"]["hasTags"] = json!([{ "hasTag": false }]);
+        input["order"]["lineTags"][1]["product"]["hasTags"] = json!([{ "hasTag": false }]);
     });
     assert!(rejected("INPUT_VARIABLES_MISMATCH")(&stale), "{stale}");
-    // Later lines whose pre-check is false are not read at all.
-    let (later, _) = run_lines(&runner, &facts, |input| {
-        input["order"]["lineItems"][2]["product"]["hasTags"] = json!("not read");
+    // Lines whose pre-check is false are not read at all.
+    let (others, _) = run_lines(&runner, &facts, |input| {
+        for line in [0, 2] {
+            input["order"]["lineTags"][line]["product"]["hasTags"] = json!("not read");
+        }
     });
-    assert_eq!(later, expected);
+    assert_eq!(others, expected);
+    // `lineTags` is the same list as `lineItems`.
+    let (short, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineTags"].as_array_mut().unwrap().pop();
+    });
+    let message = short
+        .pointer("/operations/0/inputRejected/message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{short}"));
+    assert_eq!(
+        message,
+        "`input.order.lineTags`: expected 3 lines, as `lineItems`, found 2"
+    );
 }
 
 #[test]
@@ -412,6 +431,7 @@ fn fields_the_variables_leave_out_are_not_read_and_a_needed_one_is_refused() {
     assert!(lines.with_line_id && lines.with_quantity && lines.with_product);
     assert!(!lines.with_sku && !lines.with_selling_plan && !lines.with_variant);
     assert!(!lines.with_tag_answers, "hasAnyTag answers both tests");
+    assert!(function_input_has_no_line_tags(&policy));
 
     let facts = full_order(4);
     let (now, trigger) = (bench::now(), Trigger::CustomerRequest);
@@ -460,4 +480,15 @@ fn fields_the_variables_leave_out_are_not_read_and_a_needed_one_is_refused() {
         message.starts_with("`input.order.lineItems[0]`: no `sku`, which the policy needs"),
         "{message}"
     );
+}
+
+fn function_input_has_no_line_tags(policy: &CompiledPolicy) -> bool {
+    let input = function_input(
+        &full_order(2),
+        bench::now(),
+        Trigger::CustomerRequest,
+        Some(policy),
+        Some(&policy.to_json()),
+    );
+    input["order"].get("lineTags").is_none() && input["order"].get("lineItems").is_some()
 }

@@ -134,8 +134,11 @@ struct Selection {
     fields: &'static [&'static str],
     /// The fields that will be read, bit `i` for field `i`: the keys checked.
     read: u64,
-    /// Whether fields may be left out by `@include(if:)` (per-line selections only).
+    /// Whether fields may be left out by `@include(if:)` (per-line selections).
     optional: bool,
+    /// Whether the last field may be left out by `@include(if:)` (a selection read once:
+    /// the others keep their positions).
+    optional_last: bool,
     /// `Unknown` until the first object has been looked at.
     layout: Cell<Layout>,
 }
@@ -168,7 +171,16 @@ impl Selection {
             fields,
             read: 0,
             optional: false,
+            optional_last: false,
             layout: Cell::new(Layout::QueryOrder),
+        }
+    }
+
+    /// [`Selection::once`], whose last field the query's variables may leave out.
+    const fn once_but_last(fields: &'static [&'static str]) -> Selection {
+        Selection {
+            optional_last: true,
+            ..Selection::once(fields)
         }
     }
 
@@ -180,6 +192,7 @@ impl Selection {
             fields,
             read,
             optional: true,
+            optional_last: false,
             layout: Cell::new(Layout::Unknown),
         }
     }
@@ -190,6 +203,7 @@ impl Selection {
             fields,
             read: u64::MAX,
             optional: false,
+            optional_last: false,
             layout: Cell::new(Layout::Unknown),
         }
     }
@@ -202,6 +216,8 @@ impl Selection {
 /// An input object and how its fields are read.
 struct Object<'s> {
     value: Value,
+    /// Its number of fields.
+    len: usize,
     selection: &'s Selection,
     layout: Layout,
 }
@@ -210,19 +226,21 @@ impl Object<'_> {
     /// Field `index` of the selection (null when the input leaves it out).
     fn get(&self, index: usize) -> Value {
         match self.layout {
-            Layout::QueryOrder => self.value.get_at_index(index),
+            Layout::QueryOrder if index < self.len => self.value.get_at_index(index),
             Layout::Positions { positions, .. } => match positions.get(index) {
                 Some(&at) if at != ABSENT => self.value.get_at_index(usize::from(at)),
                 _ => self.value.get_obj_prop(self.name(index)),
             },
-            Layout::Unknown | Layout::ByKey => self.value.get_obj_prop(self.name(index)),
+            Layout::QueryOrder | Layout::Unknown | Layout::ByKey => {
+                self.value.get_obj_prop(self.name(index))
+            }
         }
     }
 
     /// Whether the input has field `index`: false when the query's variables left it out.
     fn has(&self, index: usize) -> bool {
         match self.layout {
-            Layout::QueryOrder => true,
+            Layout::QueryOrder => index < self.len,
             Layout::Positions { positions, .. } => {
                 positions.get(index).is_some_and(|&at| at != ABSENT)
             }
@@ -285,17 +303,23 @@ fn laid_out<'s>(
     path: &Path,
 ) -> Read<Object<'s>> {
     let wanted = selection.fields.len();
-    if len < wanted && !selection.optional {
+    let least = wanted.saturating_sub(usize::from(selection.optional_last));
+    if len < least && !selection.optional {
+        let count = if least == wanted {
+            format!("the {wanted} fields")
+        } else {
+            format!("at least {least} of the {wanted} fields")
+        };
         return Err(error(
             path,
             format!(
-                "expected the {wanted} fields the input query selects ({}), found {len}",
+                "expected {count} the input query selects ({}), found {len}",
                 selection.fields.join(", ")
             ),
         ));
     }
     let layout = match selection.layout.get() {
-        Layout::QueryOrder if len == wanted => Layout::QueryOrder,
+        Layout::QueryOrder if len == wanted || len == least => Layout::QueryOrder,
         Layout::Positions {
             positions,
             len: known,
@@ -313,6 +337,7 @@ fn laid_out<'s>(
     };
     Ok(Object {
         value,
+        len,
         selection,
         layout,
     })
@@ -514,6 +539,7 @@ mod query {
         "purchasingEntity",
         "risk",
         "lineItems",
+        "lineTags",
     ];
     pub const ORDER_CREATED_AT: usize = 0;
     pub const ORDER_CANCELLATION: usize = 1;
@@ -524,6 +550,8 @@ mod query {
     pub const ORDER_PURCHASING_ENTITY: usize = 6;
     pub const ORDER_RISK: usize = 7;
     pub const ORDER_LINE_ITEMS: usize = 8;
+    /// `lineTags: lineItems { product { hasTags } }`, left out by `$withTagAnswers`.
+    pub const ORDER_LINE_TAGS: usize = 9;
 
     pub const FULFILLMENT_ORDER: &[&str] = &["status", "requestStatus"];
     pub const TOTAL_PRICE: &[&str] = &["presentmentMoney"];
@@ -542,9 +570,9 @@ mod query {
 
     pub const SELLING_PLAN: &[&str] = &["category"];
     pub const VARIANT: &[&str] = &["inventoryQuantity", "inventoryPolicy"];
-    pub const PRODUCT: &[&str] = &["hasAnyTag", "hasTags"];
-    pub const PRODUCT_HAS_ANY_TAG: usize = 0;
-    pub const PRODUCT_HAS_TAGS: usize = 1;
+    pub const PRODUCT: &[&str] = &["hasAnyTag"];
+    pub const LINE_TAGS: &[&str] = &["product"];
+    pub const TAGS_PRODUCT: &[&str] = &["hasTags"];
     pub const ANSWER: &[&str] = &["hasTag"];
 }
 
@@ -555,6 +583,7 @@ pub struct Head {
     /// The `request` object, for the fields read once the policy is known.
     request: Value,
     request_layout: Layout,
+    request_len: usize,
     /// The customer's locale: it picks which of the policy's messages are read.
     pub locale: Option<String>,
     /// The compiled-policy metafield's value, when the owner has one.
@@ -612,6 +641,7 @@ pub fn read_head(root: &Value) -> Read<Head> {
         requested_at,
         request: request.value,
         request_layout: request.layout,
+        request_len: request.len,
         locale,
         policy_json,
     })
@@ -625,8 +655,9 @@ pub enum Answers {
     Unread,
     /// `hasTags`: one answer per tag, in the variable's order.
     Each(Vec<bool>),
-    /// `hasAnyTag` is true and the variables leave `hasTags` out: the product has some of
-    /// the tags, which is all the policy's tag tests ask (see `tags_answered_by_any`).
+    /// `hasAnyTag` is true: the product has some of the tags. Replaced by `Each` from
+    /// `lineTags` when the variables include it; else that is all the policy's tag tests
+    /// ask (see `tags_answered_by_any`).
     Any,
 }
 
@@ -638,6 +669,7 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
     let request_selection = Selection::once(query::REQUEST);
     let request = Object {
         value: head.request,
+        len: head.request_len,
         selection: &request_selection,
         layout: head.request_layout,
     };
@@ -673,7 +705,7 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
     };
 
     let order_path = path.field(root.name(query::ROOT_ORDER));
-    let order_selection = Selection::once(query::ORDER);
+    let order_selection = Selection::once_but_last(query::ORDER);
     let order = object(root.get(query::ROOT_ORDER), &order_selection, &order_path)?;
     let (order, tag_answers) = read_order(&order, &order_path, needs)?;
     Ok((
@@ -782,6 +814,14 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
                     tag_answers.push(tags);
                 }
             }
+            if tag_answers.contains(&Answers::Any) && order.has(query::ORDER_LINE_TAGS) {
+                let tags_path = field_path(query::ORDER_LINE_TAGS);
+                read_tag_answers(
+                    order.get(query::ORDER_LINE_TAGS),
+                    &tags_path,
+                    &mut tag_answers,
+                )?;
+            }
         } else {
             // Only the number of lines is consulted.
             facts.line_items.resize_with(count, LineFacts::default);
@@ -845,9 +885,6 @@ struct LineReader<'n> {
     selling_plan: Selection,
     variant: Selection,
     product: Selection,
-    /// The length of the first `hasTags` list read: every line answers for the same
-    /// `$productTags`, so one list shows whether the variable matches the policy.
-    answers_checked: bool,
 }
 
 impl<'n> LineReader<'n> {
@@ -858,9 +895,7 @@ impl<'n> LineReader<'n> {
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
             variant: Selection::per_line_all(query::VARIANT),
-            // `hasTags` may be left out (`$withTagAnswers`).
-            product: Selection::per_line(query::PRODUCT, u64::MAX),
-            answers_checked: false,
+            product: Selection::once(query::PRODUCT),
         }
     }
 
@@ -927,30 +962,49 @@ impl<'n> LineReader<'n> {
         else {
             return Ok(Answers::Unread);
         };
-        let any = boolean(
-            &product.get(query::PRODUCT_HAS_ANY_TAG),
-            &product_path.field(product.name(query::PRODUCT_HAS_ANY_TAG)),
-        )?;
-        if !product.has(query::PRODUCT_HAS_TAGS) {
-            return Ok(if any { Answers::Any } else { Answers::Unread });
-        }
-        // Without any of the tags every answer is false: the list is read only once, for its
-        // length (it shows whether the variable matches the policy).
-        if !any && self.answers_checked {
-            return Ok(Answers::Unread);
-        }
-        self.answers_checked = true;
-        let answers_path = product_path.field(product.name(query::PRODUCT_HAS_TAGS));
-        answers(product.get(query::PRODUCT_HAS_TAGS), &answers_path, any).map(Answers::Each)
+        let any = boolean(&product.get(0), &product_path.field(product.name(0)))?;
+        // The answers themselves are in `lineTags`, read once every line is (`read_tag_answers`).
+        Ok(if any { Answers::Any } else { Answers::Unread })
     }
 }
 
-/// The booleans of a `hasTags` answer list; only its length when `read` is false.
-fn answers(items: Value, path: &Path, read: bool) -> Read<Vec<bool>> {
-    let count = list(&items, path)?;
-    if !read {
-        return Ok(vec![false; count]);
+/// Replaces `Answers::Any` with the line's `hasTags` answers from `lineTags` (the same lines).
+/// Only lines with some of the tags are read, so the provider decodes `lineTags` only up to
+/// the last of them.
+fn read_tag_answers(line_tags: Value, path: &Path, tag_answers: &mut [Answers]) -> Read<()> {
+    let count = list(&line_tags, path)?;
+    if count != tag_answers.len() {
+        return Err(error(
+            path,
+            format!(
+                "expected {} lines, as `lineItems`, found {count}",
+                tag_answers.len()
+            ),
+        ));
     }
+    let line_selection = Selection::once(query::LINE_TAGS);
+    let product_selection = Selection::once(query::TAGS_PRODUCT);
+    for (index, line_answers) in tag_answers.iter_mut().enumerate() {
+        if *line_answers != Answers::Any {
+            continue;
+        }
+        let line_path = path.index(index);
+        let line = object(line_tags.get_at_index(index), &line_selection, &line_path)?;
+        let product_path = line_path.field(line.name(0));
+        *line_answers = match opt_object(line.get(0), &product_selection, &product_path)? {
+            Some(product) => {
+                let answers_path = product_path.field(product.name(0));
+                Answers::Each(answers(product.get(0), &answers_path)?)
+            }
+            None => Answers::Unread,
+        };
+    }
+    Ok(())
+}
+
+/// The booleans of a `hasTags` answer list.
+fn answers(items: Value, path: &Path) -> Read<Vec<bool>> {
+    let count = list(&items, path)?;
     let selection = Selection::once(query::ANSWER);
     let mut out = Vec::with_capacity(count);
     for index in 0..count {
