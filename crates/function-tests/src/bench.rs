@@ -44,6 +44,13 @@ pub fn policy_source(rules: usize) -> String {
     toml
 }
 
+/// The tag the last tag rule of a `rules`-rule policy names (every fifth rule, from the first,
+/// names its own tag).
+pub fn last_tag(rules: usize) -> String {
+    let last = rules.saturating_sub(1) / 5 * 5;
+    format!("bench-tag-{last}")
+}
+
 pub fn policy(rules: usize) -> anyhow::Result<CompiledPolicy> {
     let source = policy_source(rules);
     let output = compile::compile(&source, "bench.toml");

@@ -6,6 +6,8 @@
 use std::fs;
 
 use anyhow::Context as _;
+use cancel_policy_core::compiled::CompiledPolicy;
+use cancel_policy_core::facts::Facts;
 use cancel_policy_function_tests::bench::{self, instruction_limit};
 use cancel_policy_function_tests::build;
 use cancel_policy_function_tests::harness::FunctionRunner;
@@ -64,29 +66,59 @@ fn main() -> anyhow::Result<()> {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for rules in [5, 20, 50] {
         let policy = bench::policy(rules)?;
-        let json = policy.to_json();
         for lines in [1, 10, 50, 200, 500] {
-            let facts = bench::order(lines);
-            let now = bench::now();
-            let trigger = cancel_policy_core::Trigger::CustomerRequest;
-            let input = function_input(&facts, now, trigger, Some(&policy), Some(&json));
-            let run = runner.run(&input)?;
-            anyhow::ensure!(
-                run.output == expected_output(&policy, &facts, now, trigger),
-                "{lines} lines × {rules} rules: the Wasm disagrees with the core"
-            );
-            let limit = instruction_limit(lines);
-            println!(
-                "| {lines} | {rules} | {} | {} | {} | {:.2}% | {} kB | {} kB |",
-                group(run.instructions),
-                group(run.provider_instructions),
-                group(limit),
-                run.instructions as f64 * 100.0 / limit as f64,
-                serde_json::to_vec(&input)?.len() / 1000,
-                run.memory_bytes / 1024
-            );
+            synthetic_row(&runner, &policy, lines, bench::order(lines))?;
         }
     }
+
+    // The rows above carry no tag the policy names, so no line's `hasTags` answers are read.
+    let tag = bench::last_tag(50);
+    println!(
+        "\nEvery line tagged `{tag}` (its `hasTags` answers read on every line; the rules \
+         before the one naming it are tried first):\n"
+    );
+    println!(
+        "| lines | rules | instructions | of which provider | Shopify limit | share of limit | input | peak memory |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let policy = bench::policy(50)?;
+    for lines in [200, 500] {
+        let mut facts = bench::order(lines);
+        for line in &mut facts.order.line_items {
+            line.product_tags.push(tag.clone());
+        }
+        synthetic_row(&runner, &policy, lines, facts)?;
+    }
+    Ok(())
+}
+
+/// Runs one synthetic order, checks it against the core and prints its row.
+fn synthetic_row(
+    runner: &FunctionRunner,
+    policy: &CompiledPolicy,
+    lines: usize,
+    facts: Facts,
+) -> anyhow::Result<()> {
+    let rules = policy.rules.len();
+    let json = policy.to_json();
+    let now = bench::now();
+    let trigger = cancel_policy_core::Trigger::CustomerRequest;
+    let input = function_input(&facts, now, trigger, Some(policy), Some(&json));
+    let run = runner.run(&input)?;
+    anyhow::ensure!(
+        run.output == expected_output(policy, &facts, now, trigger),
+        "{lines} lines × {rules} rules: the Wasm disagrees with the core"
+    );
+    let limit = instruction_limit(lines);
+    println!(
+        "| {lines} | {rules} | {} | {} | {} | {:.2}% | {} kB | {} kB |",
+        group(run.instructions),
+        group(run.provider_instructions),
+        group(limit),
+        run.instructions as f64 * 100.0 / limit as f64,
+        serde_json::to_vec(&input)?.len() / 1000,
+        run.memory_bytes / 1024
+    );
     Ok(())
 }
 
