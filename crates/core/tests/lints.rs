@@ -89,3 +89,49 @@ fn a_clean_policy_has_no_diagnostics() {
     let output = compile(&source, "clean.toml");
     assert!(output.diagnostics.is_empty(), "{}", output.render(&source));
 }
+
+/// Facts outside the Shopify Function's input, `all_in` on product tags and `{order}` in a
+/// staff note: each is reported once, at the first rule that asks it (or the default).
+#[test]
+fn what_the_function_cannot_answer_is_reported_once_where_it_is_first_asked() {
+    let source = r#"
+id = "outside"
+name = "Outside the Function"
+version = "0.1.0"
+default_locale = "en"
+timezone = "Europe/Paris"
+triggers = ["customer_request", "staff_request"]
+
+[default]
+cancel_lines = { where = { vendor = { in = ["Acme"] } } }
+
+[[rule]]
+id = "vip"
+on = ["customer_request"]
+when = { customer_tags = { any_of = ["vip"] }, lines.all = { product_tags = { all_in = ["a"] } } }
+then.allow = { reason = "CUSTOMER", refund = "original" }
+
+[[rule]]
+id = "vip-staff"
+on = ["staff_request"]
+when = { customer_tags = { any_of = ["vip"] } }
+then.cancel = { reason = "STAFF", refund = "original", staff_note = "Order {order} by {rule}." }
+"#;
+    let output = compile(source, "outside.toml");
+    let found: Vec<(&str, usize)> = output
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "W109")
+        .map(|d| (d.message.as_str(), d.line))
+        .collect();
+    let messages: Vec<&str> = found.iter().map(|(m, _)| *m).collect();
+    assert_eq!(found.len(), 4, "{}", output.render(source));
+    // In the file's order: the default comes first.
+    assert!(messages[0].starts_with("the default uses `vendor`, which the Shopify Function"));
+    assert!(messages[1].starts_with("rule `vip` uses `customer_tags`"));
+    assert!(messages[2].starts_with("rule `vip` uses `product_tags` with `all_in`"));
+    assert!(messages[3].starts_with("rule `vip-staff` uses `{order}` in a staff note"));
+    assert_eq!(found[0].1, 9, "at `[default]`");
+    assert_eq!(found[1].1, 13, "at rule `vip`'s id");
+    assert!(output.policy.is_some(), "a warning, not an error");
+}

@@ -3,7 +3,7 @@
 
 use cancel_policy_core::Trigger;
 use cancel_policy_core::catalog::Fact;
-use cancel_policy_core::compiled::{CompiledPolicy, FORMAT_VERSION, LineField, LoadError, Test};
+use cancel_policy_core::compiled::{CompiledPolicy, FORMAT_VERSION, LineField, LoadError};
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
 
@@ -12,56 +12,6 @@ use crate::output::RejectCode;
 
 /// The compiled policy built in with `CANCEL_POLICY_BAKED_POLICY` (empty when none was).
 const BAKED_POLICY: &str = include_str!(concat!(env!("OUT_DIR"), "/baked_policy.json"));
-
-/// The facts `order_cancellation_run.graphql` supplies. Shopify's input-query cost limit (30)
-/// does not leave room for the whole catalog; policies that test other facts are refused.
-/// https://shopify.dev/docs/api/functions/latest#limitations
-pub const SUPPORTED_FACTS: &[Fact] = &[
-    Fact::MinutesSincePlaced,
-    Fact::BusinessDaysSincePlaced,
-    Fact::LocalTime,
-    Fact::LocalWeekday,
-    Fact::BeforeCutoff,
-    Fact::FulfillmentStatus,
-    Fact::FulfillmentOrderStatus,
-    Fact::FulfillmentRequestStatus,
-    Fact::FinancialStatus,
-    Fact::TotalPrice,
-    Fact::Currency,
-    Fact::B2b,
-    Fact::LineCount,
-    Fact::Cancelled,
-    Fact::RiskLevel,
-    Fact::RiskRecommendation,
-    Fact::RiskThirdParty,
-    Fact::RequestSource,
-    Fact::RequestReason,
-    Fact::RequestLocale,
-    Fact::ProductTags,
-    Fact::Sku,
-    Fact::SellingPlan,
-    Fact::InventoryAvailable,
-    Fact::Oversold,
-    Fact::Quantity,
-];
-
-/// `SUPPORTED_FACTS` as a set, bit `fact as u32` per fact: a policy's every fact test is
-/// looked up (a list search cost ~25 comparisons each).
-const SUPPORTED_SET: u128 = fact_set(SUPPORTED_FACTS);
-
-const fn fact_set(facts: &[Fact]) -> u128 {
-    let mut set = 0u128;
-    let mut rest = facts;
-    while let [fact, tail @ ..] = rest {
-        set |= 1u128 << (*fact as u32 % 128);
-        rest = tail;
-    }
-    set
-}
-
-fn is_supported(fact: Fact) -> bool {
-    SUPPORTED_SET & (1u128 << (fact as u32 % 128)) != 0
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejection {
@@ -99,49 +49,21 @@ pub fn choose(
     })
 }
 
-/// Refuses a policy that tests facts this Function's input does not carry, naming them all.
+/// Refuses a policy that tests facts this Function's input does not carry, naming them all
+/// (`cancel-policy check` warns about the same rules: W109).
 pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
-    let mut missing: Vec<String> = Vec::new();
-    let mut visit = |fact: Fact, test: &Test| {
-        let problem = if !is_supported(fact) {
-            Some(format!("`{}`", fact.name()))
-        } else if matches!(test, Test::AllIn(_)) && fact == Fact::ProductTags {
-            // `hasTags` only answers for the tags the policy names, so "every tag is one of
-            // these" cannot be decided.
-            Some(format!("`{}` with `all_in`", fact.name()))
-        } else {
-            None
-        };
-        if let Some(problem) = problem
-            && !missing.contains(&problem)
-        {
-            missing.push(problem);
-        }
-    };
-    policy.visit_facts(&mut visit);
-    // The input carries no order id (the query's cost limit; see the query), so a staff note
-    // cannot name the order.
-    let names_order = policy
-        .rules
-        .iter()
-        .map(|rule| &rule.then)
-        .chain([&policy.default])
-        .filter_map(|outcome| outcome.staff_note.as_deref())
-        .any(|note| note.contains("{order}"));
-    if names_order {
-        missing.push("`{order}` in a staff note".to_string());
-    }
+    let missing = policy.unanswerable_in_function();
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(reject(
-            RejectCode::UnsupportedFact,
-            format!(
-                "the policy uses {} that this Function's input query does not supply",
-                missing.join(", ")
-            ),
-        ))
+        return Ok(());
     }
+    let names: Vec<String> = missing.iter().map(|(_, what)| what.to_string()).collect();
+    Err(reject(
+        RejectCode::UnsupportedFact,
+        format!(
+            "the policy uses {} that this Function's input query does not supply",
+            names.join(", ")
+        ),
+    ))
 }
 
 /// The names of a staff note's `{…}` placeholders, in one pass over the note (a substring
@@ -365,21 +287,7 @@ pub fn needs(policy: &CompiledPolicy, trigger: Trigger) -> Needs {
 
 #[cfg(test)]
 mod tests {
-    use super::{SUPPORTED_FACTS, is_supported, placeholders};
-    use cancel_policy_core::catalog::CATALOG;
-
-    #[test]
-    fn the_supported_set_is_the_supported_list() {
-        assert!(!CATALOG.is_empty());
-        for spec in CATALOG {
-            assert_eq!(
-                is_supported(spec.fact),
-                SUPPORTED_FACTS.contains(&spec.fact),
-                "{}",
-                spec.name
-            );
-        }
-    }
+    use super::placeholders;
 
     #[test]
     fn placeholders_are_the_names_between_braces() {

@@ -55,6 +55,7 @@ pub mod codes {
     pub const UNUSED_TRIGGER: &str = "W106";
     pub const B2B_STORE_CREDIT: &str = "W107";
     pub const UNTRANSLATED_MESSAGE: &str = "W108";
+    pub const OUTSIDE_FUNCTION: &str = "W109";
 }
 
 /// Collects diagnostics for one source file.

@@ -16,8 +16,10 @@ pub(super) fn run(
     spans: &[RuleSpans],
     declared: &[Trigger],
     declared_span: std::ops::Range<usize>,
+    default_span: std::ops::Range<usize>,
 ) {
     duplicate_ids(reader, policy, spans);
+    outside_function(reader, policy, spans, default_span);
     order(reader, policy, spans);
     for (rule, span) in policy.rules.iter().zip(spans) {
         if let Some(message) = contradiction(&rule.when) {
@@ -51,6 +53,30 @@ pub(super) fn run(
                     format!("trigger `{}` is declared but no rule uses it: every such decision falls to the default", trigger.name()),
                 );
         }
+    }
+}
+
+/// What the Shopify Function's input cannot answer: the Function refuses the policy on the
+/// triggers of those rules, where the service still decides it.
+fn outside_function(
+    reader: &mut Reader,
+    policy: &CompiledPolicy,
+    spans: &[RuleSpans],
+    default_span: std::ops::Range<usize>,
+) {
+    for (index, what) in policy.unanswerable_in_function() {
+        let (span, whose) = match index.and_then(|i| Some((policy.rules.get(i)?, spans.get(i)?))) {
+            Some((rule, span)) => (span.id.clone(), format!("rule `{}`", rule.id)),
+            None => (default_span.clone(), "the default".to_string()),
+        };
+        reader
+            .diags
+            .warning(
+                codes::OUTSIDE_FUNCTION,
+                span,
+                format!("{whose} uses {what}, which the Shopify Function's input does not carry: the Function refuses this policy where that is consulted (the service still decides it)"),
+            )
+            .with_help("use the facts listed in README.md (\"The Function\"), or keep this policy to the service");
     }
 }
 

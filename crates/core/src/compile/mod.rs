@@ -226,6 +226,9 @@ fn build(
     let triggers_span = root
         .get("triggers")
         .map_or(0..source_len.min(1), |n| n.span());
+    let default_span = root
+        .get("default")
+        .map_or(0..source_len.min(1), |n| n.span());
     // A rule with an error lost the conditions that failed to compile: lints about what it
     // matches would be wrong, so they wait until the errors are fixed.
     if !reader
@@ -240,6 +243,7 @@ fn build(
             &rule_spans,
             &declared_triggers,
             triggers_span,
+            default_span,
         );
     }
     check_size(reader, &policy, source_len);

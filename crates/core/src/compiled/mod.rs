@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Fact;
 use crate::outcome::Outcome;
 
+mod function_facts;
 mod line_inputs;
 mod reader;
 
+pub use function_facts::{FUNCTION_FACTS, Unanswerable, function_answers};
 pub use line_inputs::{LineField, LineInputs};
 
 /// Version of the compiled format; `load` refuses any other.

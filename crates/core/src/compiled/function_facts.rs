@@ -1,0 +1,140 @@
+//! What the Shopify Function can decide: its input query
+//! (extensions/cancel-policy/src/order_cancellation_run.graphql) carries only some facts,
+//! because Shopify caps a query's cost at 30
+//! (https://shopify.dev/docs/api/functions/latest#limitations). The Function refuses a policy
+//! that needs anything else (`UNSUPPORTED_FACT`) rather than guess, and `cancel-policy check`
+//! warns about the same rules (W109); the service decides every policy natively.
+
+use std::fmt;
+
+use super::{CompiledPolicy, Test};
+use crate::catalog::Fact;
+use crate::outcome::Outcome;
+
+/// The facts the Function's input query supplies.
+pub const FUNCTION_FACTS: &[Fact] = &[
+    Fact::MinutesSincePlaced,
+    Fact::BusinessDaysSincePlaced,
+    Fact::LocalTime,
+    Fact::LocalWeekday,
+    Fact::BeforeCutoff,
+    Fact::FulfillmentStatus,
+    Fact::FulfillmentOrderStatus,
+    Fact::FulfillmentRequestStatus,
+    Fact::FinancialStatus,
+    Fact::TotalPrice,
+    Fact::Currency,
+    Fact::B2b,
+    Fact::LineCount,
+    Fact::Cancelled,
+    Fact::RiskLevel,
+    Fact::RiskRecommendation,
+    Fact::RiskThirdParty,
+    Fact::RequestSource,
+    Fact::RequestReason,
+    Fact::RequestLocale,
+    Fact::ProductTags,
+    Fact::Sku,
+    Fact::SellingPlan,
+    Fact::InventoryAvailable,
+    Fact::Oversold,
+    Fact::Quantity,
+];
+
+/// `FUNCTION_FACTS` as a set, bit `fact as u32` per fact: the Function looks up every fact
+/// test of a policy (a list search cost ~25 comparisons each).
+const FUNCTION_FACT_SET: u128 = fact_set(FUNCTION_FACTS);
+
+const fn fact_set(facts: &[Fact]) -> u128 {
+    let mut set = 0u128;
+    let mut rest = facts;
+    while let [fact, tail @ ..] = rest {
+        set |= 1u128 << (*fact as u32 % 128);
+        rest = tail;
+    }
+    set
+}
+
+/// Whether the Function's input carries `fact`.
+pub fn function_answers(fact: Fact) -> bool {
+    FUNCTION_FACT_SET & (1u128 << (fact as u32 % 128)) != 0
+}
+
+/// Something a policy asks that the Function's input cannot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswerable {
+    /// A fact outside its input query.
+    Fact(Fact),
+    /// `product_tags` with `all_in`: `hasTags` only answers for the tags the policy names, so
+    /// "every tag is one of these" cannot be decided.
+    TagsAllIn,
+    /// A staff note naming `{order}`: the input carries no order id (see the query).
+    OrderInStaffNote,
+}
+
+impl fmt::Display for Unanswerable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unanswerable::Fact(fact) => write!(f, "`{}`", fact.name()),
+            Unanswerable::TagsAllIn => f.write_str("`product_tags` with `all_in`"),
+            Unanswerable::OrderInStaffNote => f.write_str("`{order}` in a staff note"),
+        }
+    }
+}
+
+impl CompiledPolicy {
+    /// What the Function cannot answer, each once, with the index of the first rule that asks
+    /// it (`None`: the default outcome), in rule order.
+    pub fn unanswerable_in_function(&self) -> Vec<(Option<usize>, Unanswerable)> {
+        let mut found: Vec<(Option<usize>, Unanswerable)> = Vec::new();
+        let outcomes = self.rules.iter().map(|rule| (&rule.when[..], &rule.then));
+        let indexes = (0..self.rules.len()).map(Some).chain([None]);
+        for (index, (when, then)) in indexes.zip(outcomes.chain([(&[][..], &self.default)])) {
+            let mut note = |problem: Unanswerable| {
+                if !found.iter().any(|(_, seen)| *seen == problem) {
+                    found.push((index, problem));
+                }
+            };
+            let conditions = when.iter().chain(then.lines.iter().flatten());
+            for condition in conditions {
+                condition.visit_facts(&mut |fact, test| {
+                    if !function_answers(fact) {
+                        note(Unanswerable::Fact(fact));
+                    } else if fact == Fact::ProductTags && matches!(test, Test::AllIn(_)) {
+                        note(Unanswerable::TagsAllIn);
+                    }
+                });
+            }
+            if names_order(then) {
+                note(Unanswerable::OrderInStaffNote);
+            }
+        }
+        found
+    }
+}
+
+fn names_order(outcome: &Outcome) -> bool {
+    outcome
+        .staff_note
+        .as_deref()
+        .is_some_and(|note| note.contains("{order}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FUNCTION_FACTS, function_answers};
+    use crate::catalog::CATALOG;
+
+    #[test]
+    fn the_set_is_the_list() {
+        assert!(!CATALOG.is_empty());
+        for spec in CATALOG {
+            assert_eq!(
+                function_answers(spec.fact),
+                FUNCTION_FACTS.contains(&spec.fact),
+                "{}",
+                spec.name
+            );
+        }
+    }
+}
