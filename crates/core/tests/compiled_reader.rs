@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use cancel_policy_core::catalog::{CATALOG, Fact};
 use cancel_policy_core::compile::compile;
 use cancel_policy_core::compiled::{
-    CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test,
+    CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test, Trigger,
 };
 use cancel_policy_core::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 use proptest::prelude::*;
@@ -133,6 +133,95 @@ fn with_when(when: &str) -> String {
 
 /// Presets as `to_json` writes them, spaced or reordered, are read in one pass, for every
 /// locale as the full reader reads them.
+/// `read_for_locale`'s policy without the rules that `trigger` does not start, except those
+/// that test product tags (their tags are positions in the input variables).
+fn for_trigger(mut policy: CompiledPolicy, trigger: Trigger) -> CompiledPolicy {
+    let tests_product_tags = |rule: &Rule| {
+        let mut found = false;
+        for condition in rule.when.iter().chain(rule.then.lines.iter().flatten()) {
+            condition.visit_facts(&mut |fact, _| found |= fact == Fact::ProductTags);
+        }
+        found
+    };
+    policy
+        .rules
+        .retain(|rule| rule.triggers & trigger.bit() != 0 || tests_product_tags(rule));
+    policy
+}
+
+#[test]
+fn the_functions_read_keeps_the_rules_of_its_trigger() {
+    for (file, json) in presets() {
+        for locale in [None, Some("en"), Some("de-CH")] {
+            let whole = CompiledPolicy::read_for_locale(&json, locale).unwrap();
+            for trigger in Trigger::ALL {
+                let read = CompiledPolicy::read_compiled_for(&json, locale, trigger);
+                assert_eq!(
+                    read.unwrap(),
+                    for_trigger(whole.clone(), trigger),
+                    "{file} {locale:?} {trigger:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_functions_read_checks_other_triggers_rules_as_json_only() {
+    let other = r#"{"id":"other","t":2,"w":[{"f":["no_such_fact",{"zz":[1,2e999,{}]}]}],"o":7}"#;
+    let mine = r#"{"id":"mine","t":1,"o":{"k":"allow"}}"#;
+    let with_rules = |rules: &str| {
+        format!(
+            r#"{{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[{rules}],"d":{{"k":"deny"}}}}"#
+        )
+    };
+    let json = with_rules(&format!("{other},{mine}"));
+    let read = CompiledPolicy::read_compiled_for(&json, None, Trigger::CustomerRequest).unwrap();
+    assert_eq!(read.rules.len(), 1);
+    assert_eq!(read.rules[0].id, "mine");
+    // A rule of another trigger that tests product tags is read whole: the input variables
+    // list its tags.
+    let tags = r#"{"id":"tags","t":2,"o":{"k":"cancel_lines","ln":[{"f":["product_tags",{"anyof":["a"]}]}]}}"#;
+    let tagged = with_rules(&format!("{tags},{mine}"));
+    let whole = CompiledPolicy::read(&tagged).unwrap();
+    let read = CompiledPolicy::read_compiled_for(&tagged, None, Trigger::CustomerRequest).unwrap();
+    assert_eq!(read.rules, whole.rules);
+    assert_eq!(read.input_variables(), whole.input_variables());
+    // The same rule is refused where it could decide.
+    assert!(CompiledPolicy::read_compiled_for(&json, None, Trigger::StaffRequest).is_err());
+    // Not JSON is refused whatever the trigger.
+    for broken in [r#""w":[}"#, r#""w":"x"#, r#""w":tru"#, r#""w":01"#] {
+        let other = format!(r#"{{"id":"other","t":2,{broken},"o":{{"k":"deny"}}}}"#);
+        let json = with_rules(&format!("{other},{mine}"));
+        let read = CompiledPolicy::read_compiled_for(&json, None, Trigger::CustomerRequest);
+        assert!(matches!(read, Err(LoadError::Invalid { .. })), "{json}");
+    }
+}
+
+#[test]
+fn the_functions_read_refuses_other_forms_saying_where() {
+    let read = |json: &str| CompiledPolicy::read_compiled_for(json, None, Trigger::CustomerRequest);
+    match read("{not json") {
+        Err(LoadError::Invalid { at, .. }) => assert_eq!(at, 1),
+        other => panic!("{other:?}"),
+    }
+    // Well-formed, and read by `read`, but not as `to_json` writes it: a unit variant with a
+    // `null` payload.
+    let json = r#"{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[],"d":{"k":{"deny":null}}}"#;
+    assert!(CompiledPolicy::read(json).is_ok());
+    match read(json) {
+        Err(LoadError::Invalid { at, .. }) => assert_eq!(&json[at..at + 2], "{\""),
+        other => panic!("{other:?}"),
+    }
+    let (_, preset) = &presets()[0];
+    let mut value: Value = serde_json::from_str(preset).unwrap();
+    value["v"] = Value::from(99);
+    assert!(matches!(
+        read(&value.to_string()),
+        Err(LoadError::UnsupportedVersion { found: 99 })
+    ));
+}
+
 #[test]
 fn presets_take_the_fast_path() {
     for (file, json) in presets() {
@@ -844,6 +933,15 @@ proptest! {
     }
 
     #[test]
+    fn random_policies_read_for_one_trigger(policy in policy(), which in 0usize..7, locale in proptest::option::of(text())) {
+        let json = policy.to_json();
+        let trigger = Trigger::ALL[which];
+        let read = CompiledPolicy::read_compiled_for(&json, locale.as_deref(), trigger).unwrap();
+        let whole = CompiledPolicy::read_for_locale(&json, locale.as_deref()).unwrap();
+        prop_assert_eq!(read, for_trigger(whole, trigger));
+    }
+
+    #[test]
     fn random_escapes_decode_as_serde_decodes_them(s in any::<String>(), how in proptest::collection::vec(any::<u8>(), 1..8)) {
         let json = doc(&format!(",\"id\":{}", escaped(&s, &how)));
         let p = accepted(&json);
@@ -880,5 +978,20 @@ proptest! {
             };
         }
         agree(&json);
+        // The Function's read accepts what the fast path accepts, and refuses with a defined
+        // error what it does not read.
+        let fast = CompiledPolicy::read_by_fast_path(&json, Some(Some("en")));
+        for trigger in Trigger::ALL {
+            match CompiledPolicy::read_compiled_for(&json, Some("en"), trigger) {
+                Ok(read) => {
+                    if let Some(fast) = &fast {
+                        prop_assert_eq!(read, for_trigger(fast.clone(), trigger));
+                    }
+                }
+                Err(LoadError::Invalid { at, .. }) => prop_assert!(at <= json.len()),
+                Err(LoadError::UnsupportedVersion { found }) => prop_assert_ne!(found, 1),
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
     }
 }

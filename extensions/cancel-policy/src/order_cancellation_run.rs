@@ -26,7 +26,12 @@ pub fn decide(root: &Value) -> RunOutput {
         Ok(head) => head,
         Err(error) => return invalid_input(&error),
     };
-    let policy = match policy::choose(head.policy_json.as_deref(), head.locale.as_deref()) {
+    let chosen = policy::choose(
+        head.policy_json.as_deref(),
+        head.locale.as_deref(),
+        head.trigger,
+    );
+    let policy = match chosen {
         Ok(Some(policy)) => policy,
         Ok(None) => return RunOutput::PolicyMissing,
         Err(rejection) => return rejected(rejection),

@@ -26,31 +26,57 @@ fn reject(code: RejectCode, message: impl Into<String>) -> Rejection {
     }
 }
 
-/// The policy to evaluate: `Ok(None)` when neither the owner nor the build supplies one.
-/// Only the messages a customer in `locale` can be shown are read (see
-/// `CompiledPolicy::read_for_locale`).
+/// The policy to evaluate for `trigger`: `Ok(None)` when neither the owner nor the build
+/// supplies one. Only what a decision for `trigger` in `locale` can use is built (see
+/// `CompiledPolicy::read_compiled_for`): the rules of other triggers are checked as JSON and
+/// left out.
+///
+/// Both sources are written by `CompiledPolicy::to_json` (`cancel-policy compile`, the
+/// service, the build), so only that form is read: anything else is a hand-edited or damaged
+/// text, refused with where reading stopped.
 pub fn choose(
     metafield: Option<&str>,
     locale: Option<&str>,
+    trigger: Trigger,
 ) -> Result<Option<CompiledPolicy>, Rejection> {
     let (source, json) = match metafield {
         Some(json) => ("the compiled-policy metafield", json),
         None if BAKED_POLICY.trim().is_empty() => return Ok(None),
         None => ("the built-in policy", BAKED_POLICY),
     };
-    CompiledPolicy::read_for_locale(json, locale).map(Some).map_err(|e| match e {
+    let read = CompiledPolicy::read_compiled_for(json, locale, trigger);
+    read.map(Some).map_err(|e| match e {
         LoadError::UnsupportedVersion { found } => reject(
             RejectCode::UnsupportedPolicyVersion,
             format!(
                 "{source} has format version {found}; this Function reads version {FORMAT_VERSION}"
             ),
         ),
-        e => reject(RejectCode::InvalidPolicy, format!("{source}: {e}")),
+        other => {
+            // `read_compiled_for` gives no other error; the match spares the module the
+            // other errors' wording.
+            let at = match other {
+                LoadError::Invalid { at, .. } => at,
+                _ => 0,
+            };
+            reject(
+                RejectCode::InvalidPolicy,
+                format!(
+                    "{source} is not a compiled policy as `cancel-policy compile` writes it \
+                     (reading stopped at byte {at}): recompile it with `cancel-policy compile` \
+                     and save it again"
+                ),
+            )
+        }
     })
 }
 
 /// Refuses a policy that tests facts this Function's input does not carry, naming them all
 /// (`cancel-policy check` warns about the same rules: W109).
+///
+/// `policy` holds only the rules of the run's trigger (see `choose`), so a rule of another
+/// trigger that tests an unsupported fact does not refuse this run: the Function refuses only
+/// what it would have to answer.
 pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
     let missing = policy.unanswerable_in_function();
     if missing.is_empty() {

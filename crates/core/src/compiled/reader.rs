@@ -38,7 +38,9 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
-use super::{CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test};
+use super::{
+    CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test, Trigger,
+};
 use crate::catalog::Fact;
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
@@ -50,6 +52,9 @@ type Messages = BTreeMap<String, BTreeMap<String, String>>;
 
 /// `serde_json` refuses the 128th nested array or object.
 const MAX_DEPTH: u32 = 127;
+
+/// The problem [`CompiledPolicy::read_compiled_for`] reports for any text it does not read.
+const NOT_COMPILED_FORM: &str = "not a compiled policy in the form `cancel-policy compile` writes";
 
 impl CompiledPolicy {
     /// Reads a compiled policy from its JSON text without `serde_json`: the same policy as
@@ -71,13 +76,45 @@ impl CompiledPolicy {
         Self::read_with(json, Some(message_locales(locale, None)))
     }
 
+    /// The Shopify Function's read: what one decision for `trigger`, asked in `locale`, can
+    /// use, from a policy as [`CompiledPolicy::to_json`] writes it (the only writer of the
+    /// metafield is `cancel-policy compile` or the service, both through `to_json`).
+    ///
+    /// Only the fast path reads: any other form (and text that is not JSON) is refused with
+    /// [`LoadError::Invalid`] at the byte where reading stopped, and a `v` other than
+    /// [`FORMAT_VERSION`] with [`LoadError::UnsupportedVersion`]. So the full reader is not
+    /// part of a build that calls only this (the Function's module).
+    ///
+    /// Messages are kept as [`CompiledPolicy::read_for_locale`] keeps them. The rules whose
+    /// triggers leave out `trigger` cannot decide, so they are checked as JSON and left out
+    /// of the policy, except those that test `product_tags` (the Function matches Shopify's
+    /// `hasTags` answers by position in [`CompiledPolicy::input_variables`], which lists the
+    /// tags of every rule); the rules kept are in their order.
+    pub fn read_compiled_for(
+        json: &str,
+        locale: Option<&str>,
+        trigger: Trigger,
+    ) -> Result<Self, LoadError> {
+        let only_locales = message_locales(locale, None);
+        let mut reader = Reader::new(json);
+        fast::policy(&mut reader, Some(&only_locales), Some(trigger.bit())).map_err(|stop| {
+            match stop {
+                fast::GaveUp::Version(found) => LoadError::UnsupportedVersion { found },
+                fast::GaveUp::At(at) => LoadError::Invalid {
+                    at,
+                    problem: NOT_COMPILED_FORM.to_string(),
+                },
+            }
+        })
+    }
+
     /// For tests: [`CompiledPolicy::read_for_locale`] (`locale` given) or
     /// [`CompiledPolicy::read`] by the fast path alone, `None` where it leaves the text to the
     /// full reader.
     #[doc(hidden)]
     pub fn read_by_fast_path(json: &str, locale: Option<Option<&str>>) -> Option<Self> {
         let only_locales = locale.map(|locale| message_locales(locale, None));
-        fast::policy(&mut Reader::new(json), only_locales.as_deref())
+        fast::policy(&mut Reader::new(json), only_locales.as_deref(), None).ok()
     }
 
     /// For tests: the same by the full reader alone.
@@ -89,7 +126,7 @@ impl CompiledPolicy {
 
     fn read_with(json: &str, only_locales: Option<Vec<String>>) -> Result<Self, LoadError> {
         // Most texts are policies as `to_json` writes them: read straight into the policy.
-        if let Some(policy) = fast::policy(&mut Reader::new(json), only_locales.as_deref()) {
+        if let Ok(policy) = fast::policy(&mut Reader::new(json), only_locales.as_deref(), None) {
             return Ok(policy);
         }
         Self::read_fully(json, only_locales)

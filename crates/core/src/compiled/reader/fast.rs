@@ -399,6 +399,66 @@ fn skip_texts(r: &mut Reader<'_>) -> Option<()> {
     Some(())
 }
 
+/// After a member's value: passes over the object's other members and takes its `}`, each
+/// value checked as JSON (its numbers by their grammar only). Sets `product_tags` when a
+/// string value is `"product_tags"`.
+fn skip_members(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
+    while more_members(r, false)? {
+        skip_string(r)?;
+        colon(r)?;
+        skip_value(r, product_tags)?;
+    }
+    Some(())
+}
+
+/// Passes over any JSON value, checked as [`skip_members`] checks it. Its recursion is bounded
+/// by the nesting limit ([`Reader::enter`]).
+fn skip_value(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
+    match r.peek()? {
+        b'"' => {
+            let start = r.pos;
+            skip_string(r)?;
+            // (Compared only at this length: rare.)
+            if r.pos - start == 14 && r.bytes.get(start..r.pos) == Some(b"\"product_tags\"") {
+                *product_tags = true;
+            }
+            Some(())
+        }
+        b'{' => {
+            open(r, b'{')?;
+            if more_members(r, true)? {
+                skip_string(r)?;
+                colon(r)?;
+                skip_value(r, product_tags)?;
+                skip_members(r, product_tags)?;
+            }
+            Some(())
+        }
+        b'[' => {
+            open(r, b'[')?;
+            if r.peek() == Some(b']') {
+                r.leave();
+                return Some(());
+            }
+            loop {
+                skip_value(r, product_tags)?;
+                match r.peek() {
+                    Some(b',') => r.pos += 1,
+                    Some(b']') => {
+                        r.leave();
+                        return Some(());
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        b't' | b'f' => bool(r).map(drop),
+        b'n' => null(r).then_some(()),
+        b'-' | b'0'..=b'9' => r.number().ok().map(drop),
+        _ => None,
+    }
+}
+
 fn comma(r: &mut Reader<'_>) -> Option<()> {
     if r.peek() != Some(b',') {
         return None;
@@ -510,10 +570,39 @@ fn strings(r: &mut Reader<'_>) -> Option<Vec<String>> {
     list(r, owned_string)
 }
 
-/// The whole text as a policy; `only_locales` as in [`Reader::messages`].
+/// Why [`policy`] gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GaveUp {
+    /// The top-level `v` is this integer, not [`FORMAT_VERSION`].
+    Version(u64),
+    /// At this byte.
+    At(usize),
+}
+
+/// The whole text as a policy; `only_locales` as in [`Reader::messages`]. With `triggers`,
+/// only the rules for one of those triggers (bits as `Rule::triggers`) are built; the others
+/// are checked as JSON and left out.
 pub(super) fn policy(
     r: &mut Reader<'_>,
     only_locales: Option<&[String]>,
+    triggers: Option<u8>,
+) -> Result<CompiledPolicy, GaveUp> {
+    let mut version = None;
+    match whole(r, only_locales, triggers, &mut version) {
+        Some(policy) => Ok(policy),
+        None => match version {
+            Some(found) if found != u64::from(FORMAT_VERSION) => Err(GaveUp::Version(found)),
+            _ => Err(GaveUp::At(r.pos)),
+        },
+    }
+}
+
+/// [`policy`], noting the top-level `v` in `version` once it is read.
+fn whole(
+    r: &mut Reader<'_>,
+    only_locales: Option<&[String]>,
+    triggers: Option<u8>,
+    found_version: &mut Option<u64>,
 ) -> Option<CompiledPolicy> {
     let mut version = false;
     let (mut id, mut ver, mut loc, mut tz) = (None, None, None, None);
@@ -525,6 +614,7 @@ pub(super) fn policy(
             END => break,
             k if k == const { sig_of(b"v") } && !version => {
                 let n = r.number_here("").ok()?;
+                *found_version = n.as_u64();
                 version = n.as_u64() == Some(u64::from(FORMAT_VERSION));
                 if !version {
                     return None;
@@ -534,7 +624,9 @@ pub(super) fn policy(
             k if k == const { sig_of(b"ver") } && ver.is_none() => ver = Some(owned_string(r)?),
             k if k == const { sig_of(b"loc") } && loc.is_none() => loc = Some(owned_string(r)?),
             k if k == const { sig_of(b"tz") } && tz.is_none() => tz = Some(owned_string(r)?),
-            k if k == const { sig_of(b"r") } && rules.is_none() => rules = Some(list(r, rule)?),
+            k if k == const { sig_of(b"r") } && rules.is_none() => {
+                rules = Some(rules_for(r, triggers)?);
+            }
             k if k == const { sig_of(b"d") } && default.is_none() => default = Some(outcome(r)?),
             k if k == const { sig_of(b"m") } && messages.is_none() => {
                 // Until the default locale is known, every locale is kept, as the full reader
@@ -560,6 +652,29 @@ pub(super) fn policy(
         default: default?,
         messages: messages.unwrap_or_default(),
     })
+}
+
+/// The list of rules, without those whose triggers leave out all of `triggers`.
+fn rules_for(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Vec<Rule>> {
+    open(r, b'[')?;
+    let mut rules = Vec::with_capacity(2);
+    if r.peek() == Some(b']') {
+        r.leave();
+        return Some(rules);
+    }
+    loop {
+        if let Some(rule) = rule(r, triggers)? {
+            rules.push(rule);
+        }
+        match r.peek() {
+            Some(b',') => r.pos += 1,
+            Some(b']') => {
+                r.leave();
+                return Some(rules);
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// Locale → key → text; with `keep` (the wanted locales and the default one), the other
@@ -596,17 +711,38 @@ fn texts(r: &mut Reader<'_>) -> Option<BTreeMap<String, String>> {
     Some(texts)
 }
 
+/// A rule; `Some(None)` for one whose triggers leave out all of `triggers` (its members
+/// after `t` checked as JSON only), unless it tests `product_tags`: the `productTags` input
+/// variable lists the tags of the whole policy, and the Function matches Shopify's answers to
+/// them by position (`CompiledPolicy::input_variables`), so such a rule is read whole.
 #[inline(never)]
-fn rule(r: &mut Reader<'_>) -> Option<Rule> {
-    let (mut id, mut triggers, mut when, mut then) = (None, None, None, None);
+fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
+    let (mut id, mut bits, mut when, mut then) = (None, None, None, None);
+    r.peek();
+    let (start, depth) = (r.pos, r.depth);
     open(r, b'{')?;
     let mut first = true;
     loop {
         match next_key(r, first) {
             END => break,
             k if k == const { sig_of(b"id") } && id.is_none() => id = Some(owned_string(r)?),
-            k if k == const { sig_of(b"t") } && triggers.is_none() => {
-                triggers = Some(uint(r)?);
+            k if k == const { sig_of(b"t") } && bits.is_none() => {
+                let read: u8 = uint(r)?;
+                // (`t` after `w` or `o`, not where `to_json` writes it: the rule is kept.)
+                if triggers.is_some_and(|wanted| read & wanted == 0)
+                    && when.is_none()
+                    && then.is_none()
+                {
+                    let mut product_tags = false;
+                    skip_members(r, &mut product_tags)?;
+                    if !product_tags {
+                        return Some(None);
+                    }
+                    r.pos = start;
+                    r.depth = depth;
+                    return rule(r, None);
+                }
+                bits = Some(read);
             }
             k if k == const { sig_of(b"w") } && when.is_none() => when = Some(conditions(r)?),
             k if k == const { sig_of(b"o") } && then.is_none() => then = Some(outcome(r)?),
@@ -614,12 +750,12 @@ fn rule(r: &mut Reader<'_>) -> Option<Rule> {
         }
         first = false;
     }
-    Some(Rule {
+    Some(Some(Rule {
         id: id?,
-        triggers: triggers?,
+        triggers: bits?,
         when: when.unwrap_or_default(),
         then: then?,
-    })
+    }))
 }
 
 #[inline(never)]
