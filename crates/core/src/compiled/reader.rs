@@ -285,21 +285,27 @@ impl Number {
 fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = ONES << 7;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let word = u64::from_le_bytes(chunk);
+    let special = |word: u64| {
         let control = word.wrapping_sub(ONES * 0x20) & !word;
         let quote = word ^ (ONES * u64::from(b'"'));
         let quote = quote.wrapping_sub(ONES) & !quote;
         let backslash = word ^ (ONES * u64::from(b'\\'));
         let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        let found = (control | quote | backslash) & HIGHS;
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
+        (control | quote | backslash) & HIGHS
+    };
+    // Whole words from `i` (one bound check per word, not one per slice).
+    if let Some(rest) = bytes.get(i..) {
+        let mut words = rest.chunks_exact(8);
+        for chunk in words.by_ref() {
+            let Some(word) = chunk.first_chunk::<8>() else {
+                break;
+            };
+            let found = special(u64::from_le_bytes(*word));
+            if found != 0 {
+                return i + (found.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
         }
-        i += 8;
     }
     while let Some(&b) = bytes.get(i) {
         if b == b'"' || b == b'\\' || b < 0x20 {
