@@ -783,66 +783,53 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
     }))
 }
 
+/// An outcome, built in place: a bit per key read (so a repeated key gives up) rather than a
+/// slot per field, which spares moving every field once more at the end.
 #[inline(never)]
 fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
-    let mut kind = None;
-    let (mut reason, mut refund, mut fee_, mut restock, mut notify) =
-        (None, None, None, None, None);
-    let (mut staff_note, mut tags, mut message) = (None, None, None);
-    let (mut hold_reason, mut hold_minutes, mut lines) = (None, None, None);
+    let mut out = Outcome::new(OutcomeKind::Deny);
+    let mut seen = 0u16;
     open(r, b'{')?;
     let mut first = true;
     loop {
-        match next_key(r, first) {
+        let bit = match next_key(r, first) {
             END => break,
-            k if k == const { sig_of(b"k") } && kind.is_none() => {
-                kind = Some(unit(r, &OUTCOME_KINDS)?);
-            }
-            k if k == const { sig_of(b"rs") } && reason.is_none() => {
-                reason = Some(optional(r, |r| unit(r, &CANCEL_REASONS))?);
-            }
-            k if k == const { sig_of(b"rf") } && refund.is_none() => {
-                refund = Some(optional(r, |r| unit(r, &REFUND_METHODS))?);
-            }
-            k if k == const { sig_of(b"fee") } && fee_.is_none() => fee_ = Some(optional(r, fee)?),
-            k if k == const { sig_of(b"rk") } && restock.is_none() => {
-                restock = Some(bool(r)?);
-            }
-            k if k == const { sig_of(b"n") } && notify.is_none() => notify = Some(bool(r)?),
-            k if k == const { sig_of(b"sn") } && staff_note.is_none() => {
-                staff_note = Some(optional(r, owned_string)?);
-            }
-            k if k == const { sig_of(b"tg") } && tags.is_none() => tags = Some(strings(r)?),
-            k if k == const { sig_of(b"msg") } && message.is_none() => {
-                message = Some(optional(r, owned_string)?);
-            }
-            k if k == const { sig_of(b"hr") } && hold_reason.is_none() => {
-                hold_reason = Some(optional(r, owned_string)?);
-            }
-            k if k == const { sig_of(b"hm") } && hold_minutes.is_none() => {
-                hold_minutes = Some(optional(r, uint)?);
-            }
-            k if k == const { sig_of(b"ln") } && lines.is_none() => {
-                lines = Some(optional(r, conditions)?);
-            }
+            k if k == const { sig_of(b"k") } => 1,
+            k if k == const { sig_of(b"rs") } => 1 << 1,
+            k if k == const { sig_of(b"rf") } => 1 << 2,
+            k if k == const { sig_of(b"fee") } => 1 << 3,
+            k if k == const { sig_of(b"rk") } => 1 << 4,
+            k if k == const { sig_of(b"n") } => 1 << 5,
+            k if k == const { sig_of(b"sn") } => 1 << 6,
+            k if k == const { sig_of(b"tg") } => 1 << 7,
+            k if k == const { sig_of(b"msg") } => 1 << 8,
+            k if k == const { sig_of(b"hr") } => 1 << 9,
+            k if k == const { sig_of(b"hm") } => 1 << 10,
+            k if k == const { sig_of(b"ln") } => 1 << 11,
             _ => return None,
+        };
+        if seen & bit != 0 {
+            return None;
         }
+        seen |= bit;
         first = false;
+        match bit {
+            1 => out.kind = unit(r, &OUTCOME_KINDS)?,
+            2 => out.reason = optional(r, |r| unit(r, &CANCEL_REASONS))?,
+            4 => out.refund = optional(r, |r| unit(r, &REFUND_METHODS))?,
+            8 => out.fee = optional(r, fee)?,
+            16 => out.restock = bool(r)?,
+            32 => out.notify = bool(r)?,
+            64 => out.staff_note = optional(r, owned_string)?,
+            128 => out.tags = strings(r)?,
+            256 => out.message = optional(r, owned_string)?,
+            512 => out.hold_reason = optional(r, owned_string)?,
+            1024 => out.hold_minutes = optional(r, uint)?,
+            _ => out.lines = optional(r, conditions)?,
+        }
     }
-    Some(Outcome {
-        kind: kind?,
-        reason: reason.flatten(),
-        refund: refund.flatten(),
-        fee: fee_.flatten(),
-        restock: restock.unwrap_or_default(),
-        notify: notify.unwrap_or_default(),
-        staff_note: staff_note.flatten(),
-        tags: tags.unwrap_or_default(),
-        message: message.flatten(),
-        hold_reason: hold_reason.flatten(),
-        hold_minutes: hold_minutes.flatten(),
-        lines: lines.flatten(),
-    })
+    // `k` is required.
+    (seen & 1 != 0).then_some(out)
 }
 
 fn fee(r: &mut Reader<'_>) -> Option<Fee> {
