@@ -507,8 +507,55 @@ impl Fact {
         CATALOG.iter().find(|s| s.fact == self)
     }
 
+    /// The fact's name in policies, as `CATALOG` has it (a test checks that). A `match` rather
+    /// than a catalog search keeps the catalog, with its descriptions, out of the Function's
+    /// Wasm module, which names facts only in its error messages.
     pub fn name(self) -> &'static str {
-        self.spec().map_or("unknown", |s| s.name)
+        match self {
+            Fact::MinutesSincePlaced => "minutes_since_placed",
+            Fact::BusinessDaysSincePlaced => "business_days_since_placed",
+            Fact::LocalTime => "local_time",
+            Fact::LocalWeekday => "local_weekday",
+            Fact::BeforeCutoff => "before_cutoff",
+            Fact::FulfillmentStatus => "fulfillment_status",
+            Fact::FulfillmentOrderStatus => "fulfillment_order_status",
+            Fact::FulfillmentRequestStatus => "fulfillment_request_status",
+            Fact::FinancialStatus => "financial_status",
+            Fact::TotalPrice => "total_price",
+            Fact::Currency => "currency",
+            Fact::SalesChannel => "sales_channel",
+            Fact::OrderTags => "order_tags",
+            Fact::TestOrder => "test_order",
+            Fact::B2b => "b2b",
+            Fact::ShippingCountry => "shipping_country",
+            Fact::ShippingMethod => "shipping_method",
+            Fact::LocalPickup => "local_pickup",
+            Fact::DiscountCodes => "discount_codes",
+            Fact::LineCount => "line_count",
+            Fact::Cancelled => "cancelled",
+            Fact::RiskLevel => "risk_level",
+            Fact::RiskRecommendation => "risk_recommendation",
+            Fact::RiskThirdParty => "risk_third_party",
+            Fact::CustomerTags => "customer_tags",
+            Fact::CustomerOrders => "customer_orders",
+            Fact::CustomerCancellations30d => "customer_cancellations_30d",
+            Fact::CustomerCancellations90d => "customer_cancellations_90d",
+            Fact::CustomerCancellations365d => "customer_cancellations_365d",
+            Fact::RequestSource => "request_source",
+            Fact::RequestReason => "request_reason",
+            Fact::RequestLocale => "request_locale",
+            Fact::ProductTags => "product_tags",
+            Fact::ProductType => "product_type",
+            Fact::Vendor => "vendor",
+            Fact::Sku => "sku",
+            Fact::Collections => "collections",
+            Fact::GiftCard => "gift_card",
+            Fact::RequiresShipping => "requires_shipping",
+            Fact::SellingPlan => "selling_plan",
+            Fact::InventoryAvailable => "inventory_available",
+            Fact::Oversold => "oversold",
+            Fact::Quantity => "quantity",
+        }
     }
 
     pub fn by_name(name: &str) -> Option<&'static FactSpec> {
@@ -521,5 +568,18 @@ impl Fact {
             self,
             Fact::OrderTags | Fact::CustomerTags | Fact::ProductTags | Fact::DiscountCodes
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_fact_is_named_as_in_the_catalog() {
+        for spec in CATALOG {
+            assert_eq!(spec.fact.name(), spec.name);
+            assert_eq!(Fact::by_name(spec.name).map(|s| s.fact), Some(spec.fact));
+        }
     }
 }
