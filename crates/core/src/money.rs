@@ -43,16 +43,15 @@ impl Amount {
         {
             return Err(err());
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| err())?
+        // Digits only by now, so only overflow can fail (as `str::parse` would); summed by hand
+        // to keep the integer parser out of the Function's Wasm.
+        let number = |digits: &str| {
+            digits.bytes().try_fold(0i64, |value, digit| {
+                value.checked_mul(10)?.checked_add(i64::from(digit - b'0'))
+            })
         };
-        let mut frac_value: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().map_err(|_| err())?
-        };
+        let whole = number(whole).ok_or_else(err)?;
+        let mut frac_value = number(frac).ok_or_else(err)?;
         for _ in frac.len()..3 {
             frac_value *= 10;
         }
@@ -234,6 +233,29 @@ mod tests {
         assert!(Amount::parse("1.2345").is_err());
         assert!(Amount::parse("abc").is_err());
         assert!(Amount::parse("").is_err());
+    }
+
+    #[test]
+    fn amounts_at_the_limits_parse_or_fail_cleanly() {
+        assert_eq!(Amount::parse("9223372036854775.807"), Ok(Amount(i64::MAX)));
+        assert_eq!(
+            Amount::parse("-9223372036854775.807"),
+            Ok(Amount(-i64::MAX))
+        );
+        for text in [
+            "9223372036854775.808",
+            "9223372036854776",
+            "9223372036854775807",
+            "99999999999999999999",
+            "-",
+            ".",
+            "-.",
+            "1.2.3",
+        ] {
+            assert!(Amount::parse(text).is_err(), "{text}");
+        }
+        assert_eq!(Amount::parse(" -.5 "), Ok(Amount(-500)));
+        assert_eq!(Amount::parse("007."), Ok(Amount(7000)));
     }
 
     #[test]
