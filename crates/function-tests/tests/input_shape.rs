@@ -327,6 +327,18 @@ fn only_the_answers_of_lines_with_some_of_the_tags_are_read() {
         }
     });
     assert_eq!(others, expected);
+    // An answer that is not a boolean is refused, saying where.
+    let (bad, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineTags"][1]["product"]["hasTags"][1] = json!({ "hasTag": "yes" });
+    });
+    let message = bad
+        .pointer("/operations/0/inputRejected/message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{bad}"));
+    assert_eq!(
+        message,
+        "`input.order.lineTags[1].product.hasTags[1].hasTag`: expected a boolean, found a string"
+    );
     // `lineTags` is the same list as `lineItems`.
     let (short, _) = run_lines(&runner, &facts, |input| {
         input["order"]["lineTags"].as_array_mut().unwrap().pop();
