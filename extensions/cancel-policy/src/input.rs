@@ -795,22 +795,22 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
         let lines = order.get(query::ORDER_LINE_ITEMS);
         let count = list(&lines, &lines_path)?;
         facts.line_items.reserve(count);
-        let any_field = line_needs.id
-            || line_needs.quantity
-            || line_needs.sku
-            || line_needs.selling_plan
-            || line_needs.inventory
-            || line_needs.tags;
+        let any_field = line_needs.with_line_id
+            || line_needs.with_quantity
+            || line_needs.with_sku
+            || line_needs.with_selling_plan
+            || line_needs.with_variant
+            || line_needs.with_product;
         if any_field {
             let mut reader = LineReader::new(line_needs);
-            if line_needs.tags {
+            if line_needs.with_product {
                 tag_answers.reserve(count);
             }
             facts.line_items.resize_with(count, LineFacts::default);
             for (index, line) in facts.line_items.iter_mut().enumerate() {
                 let line_path = lines_path.index(index);
                 let tags = reader.read(lines.get_at_index(index), &line_path, line)?;
-                if line_needs.tags {
+                if line_needs.with_product {
                     tag_answers.push(tags);
                 }
             }
@@ -866,12 +866,12 @@ fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
 /// The fields of a line that `needs` reads, bit `i` for field `i`.
 fn line_fields(needs: &LineNeeds) -> u64 {
     [
-        (needs.id, query::LINE_ID),
-        (needs.quantity, query::LINE_QUANTITY),
-        (needs.sku, query::LINE_SKU),
-        (needs.selling_plan, query::LINE_SELLING_PLAN),
-        (needs.inventory, query::LINE_VARIANT),
-        (needs.tags, query::LINE_PRODUCT),
+        (needs.with_line_id, query::LINE_ID),
+        (needs.with_quantity, query::LINE_QUANTITY),
+        (needs.with_sku, query::LINE_SKU),
+        (needs.with_selling_plan, query::LINE_SELLING_PLAN),
+        (needs.with_variant, query::LINE_VARIANT),
+        (needs.with_product, query::LINE_PRODUCT),
     ]
     .into_iter()
     .filter(|(wanted, _)| *wanted)
@@ -904,25 +904,25 @@ impl<'n> LineReader<'n> {
         let needs = self.needs;
         let line = object(value, &self.line, path)?;
         let field_path = |index| path.field(line.name(index));
-        if needs.id {
+        if needs.with_line_id {
             facts.id = string(
                 &line.required(query::LINE_ID, path)?,
                 &field_path(query::LINE_ID),
             )?;
         }
-        if needs.quantity {
+        if needs.with_quantity {
             facts.quantity = integer(
                 &line.required(query::LINE_QUANTITY, path)?,
                 &field_path(query::LINE_QUANTITY),
             )?;
         }
-        if needs.sku {
+        if needs.with_sku {
             facts.sku = opt_string(
                 &line.required(query::LINE_SKU, path)?,
                 &field_path(query::LINE_SKU),
             )?;
         }
-        if needs.selling_plan {
+        if needs.with_selling_plan {
             let plan_path = field_path(query::LINE_SELLING_PLAN);
             if let Some(plan) = opt_object(
                 line.required(query::LINE_SELLING_PLAN, path)?,
@@ -934,7 +934,7 @@ impl<'n> LineReader<'n> {
                     .map(|category| category.to_ascii_lowercase());
             }
         }
-        if needs.inventory {
+        if needs.with_variant {
             let variant_path = field_path(query::LINE_VARIANT);
             if let Some(variant) = opt_object(
                 line.required(query::LINE_VARIANT, path)?,
@@ -950,7 +950,7 @@ impl<'n> LineReader<'n> {
                     opt_string(&variant.get(1), &variant_path.field(variant.name(1)))?;
             }
         }
-        if !needs.tags {
+        if !needs.with_product {
             return Ok(Answers::Unread);
         }
         let product_path = field_path(query::LINE_PRODUCT);

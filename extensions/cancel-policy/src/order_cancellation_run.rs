@@ -45,7 +45,7 @@ pub fn decide(root: &Value) -> RunOutput {
         Ok(read) => read,
         Err(error) => return invalid_input(&error),
     };
-    if needs.lines.is_some_and(|lines| lines.tags)
+    if needs.lines.is_some_and(|lines| lines.with_product)
         && let Err(rejection) = policy::apply_answers(&policy, &mut facts, &tag_answers)
     {
         return rejected(rejection);

@@ -3,7 +3,9 @@
 
 use cancel_policy_core::Trigger;
 use cancel_policy_core::catalog::Fact;
-use cancel_policy_core::compiled::{CompiledPolicy, FORMAT_VERSION, LineField, LoadError};
+use cancel_policy_core::compiled::{
+    CompiledPolicy, FORMAT_VERSION, LineField, LineInputs, LoadError,
+};
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
 
@@ -205,34 +207,13 @@ pub struct Needs {
     pub lines: Option<LineNeeds>,
 }
 
-/// Which fields of each line are consulted (the number of lines always is).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LineNeeds {
-    /// `cancel_lines` names the lines (id) and their quantities.
-    pub id: bool,
-    pub quantity: bool,
-    pub sku: bool,
-    pub selling_plan: bool,
-    pub inventory: bool,
-    pub tags: bool,
-}
-
-impl LineNeeds {
-    fn read(&mut self, field: LineField) {
-        match field {
-            LineField::Id => self.id = true,
-            LineField::Quantity => self.quantity = true,
-            LineField::Sku => self.sku = true,
-            LineField::SellingPlan => self.selling_plan = true,
-            LineField::Variant => self.inventory = true,
-            LineField::Product => self.tags = true,
-        }
-    }
-}
+/// Which fields of each line are consulted (the number of lines always is): the line fields
+/// of the input variables, for this trigger's rules (`with_tag_answers` is not used here).
+pub type LineNeeds = LineInputs;
 
 impl Needs {
     fn lines(&mut self) -> &mut LineNeeds {
-        self.lines.get_or_insert_with(LineNeeds::default)
+        self.lines.get_or_insert(LineInputs::NONE)
     }
 
     fn fact(&mut self, fact: Fact) {
@@ -258,7 +239,7 @@ impl Needs {
             Fact::LineCount => {
                 self.lines();
             }
-            fact if let Some(field) = LineField::of_fact(fact) => self.lines().read(field),
+            fact if let Some(field) = LineField::of_fact(fact) => self.lines().include(field),
             // The input has no `source`: the core takes the one the trigger implies.
             Fact::RequestSource => {}
             Fact::RequestReason => self.request_reason = true,
@@ -286,7 +267,7 @@ impl Needs {
             self.placed = true;
         }
         for field in LineField::of_outcome(outcome) {
-            self.lines().read(*field);
+            self.lines().include(*field);
         }
         for condition in outcome.lines.iter().flatten() {
             condition.visit_facts(&mut |fact, _| self.fact(fact));

@@ -115,7 +115,8 @@ impl LineInputs {
         }
     }
 
-    fn include(&mut self, field: LineField) {
+    /// Includes `field`.
+    pub fn include(&mut self, field: LineField) {
         match field {
             LineField::Id => self.with_line_id = true,
             LineField::Quantity => self.with_quantity = true,
