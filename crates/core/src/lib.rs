@@ -13,6 +13,7 @@ pub mod facts;
 pub mod model;
 pub mod money;
 pub mod outcome;
+pub mod placeholder;
 pub mod tz;
 
 pub use compiled::{CompiledPolicy, InputVariables, Trigger};

@@ -8,6 +8,7 @@ use cancel_policy_core::compiled::{
 };
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
+use cancel_policy_core::placeholder::Placeholder;
 
 use crate::input::Answers;
 use crate::output::RejectCode;
@@ -92,19 +93,6 @@ pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
             names.join(", ")
         ),
     ))
-}
-
-/// The names of a staff note's `{…}` placeholders, in one pass over the note (a substring
-/// search per placeholder cost about a thousand instructions each).
-fn placeholders(note: &str) -> impl Iterator<Item = &[u8]> {
-    note.as_bytes()
-        .split(|byte| *byte == b'{')
-        .skip(1)
-        .filter_map(|rest| {
-            rest.iter()
-                .position(|byte| *byte == b'}')
-                .and_then(|end| rest.get(..end))
-        })
 }
 
 /// Turns each line's tag answers into its product tags.
@@ -257,9 +245,9 @@ impl Needs {
             self.b2b = true;
         }
         if let Some(note) = &outcome.staff_note {
-            for name in placeholders(note) {
-                self.risk |= name == b"risk_level";
-                self.request_reason |= name == b"request_reason";
+            for placeholder in Placeholder::in_note(note) {
+                self.risk |= placeholder == Placeholder::RiskLevel;
+                self.request_reason |= placeholder == Placeholder::RequestReason;
             }
         }
         // A hold runs from `createdAt` (UTC).
@@ -290,20 +278,4 @@ pub fn needs(policy: &CompiledPolicy, trigger: Trigger) -> Needs {
     }
     needs.outcome(&policy.default);
     needs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_are_the_names_between_braces() {
-        let names = |note| placeholders(note).collect::<Vec<_>>();
-        assert_eq!(
-            names("By {rule}: {reason}, risk {risk_level}."),
-            [&b"rule"[..], b"reason", b"risk_level"]
-        );
-        assert_eq!(names("{request_reason}} {open"), [&b"request_reason"[..]]);
-        assert!(names("no placeholder } here").is_empty());
-    }
 }

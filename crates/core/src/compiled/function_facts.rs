@@ -10,6 +10,7 @@ use std::fmt;
 use super::{CompiledPolicy, Test};
 use crate::catalog::Fact;
 use crate::outcome::Outcome;
+use crate::placeholder::Placeholder;
 
 /// The facts the Function's input query supplies.
 pub const FUNCTION_FACTS: &[Fact] = &[
@@ -117,7 +118,7 @@ fn names_order(outcome: &Outcome) -> bool {
     outcome
         .staff_note
         .as_deref()
-        .is_some_and(|note| note.contains("{order}"))
+        .is_some_and(|note| Placeholder::in_note(note).any(|p| p == Placeholder::Order))
 }
 
 #[cfg(test)]

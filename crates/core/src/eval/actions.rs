@@ -1,5 +1,6 @@
 //! Turns the deciding outcome into actions and a localized message.
 
+use crate::placeholder::Placeholder;
 use std::borrow::Cow;
 
 use chrono::Duration;
@@ -203,18 +204,16 @@ fn render_staff_note(
     let mut rendered = Cow::Borrowed(template);
     // Placeholders start at a `{`: the text before the first one is never scanned again.
     let mut from = brace_from(template, 0);
-    for (placeholder, value) in [
-        ("{rule}", rule.unwrap_or("default")),
-        ("{order}", order.id.as_str()),
-        ("{reason}", reason.name()),
-        ("{risk_level}", order.risk.highest_level()),
-        (
-            "{request_reason}",
-            ctx.facts.request.reason.as_deref().unwrap_or("none"),
-        ),
-    ] {
+    for placeholder in Placeholder::ALL {
         let Some(start) = from else { break };
-        if let Some(replaced) = replace_placeholder(&rendered, start, placeholder, value) {
+        let value = match placeholder {
+            Placeholder::Rule => rule.unwrap_or("default"),
+            Placeholder::Order => order.id.as_str(),
+            Placeholder::Reason => reason.name(),
+            Placeholder::RiskLevel => order.risk.highest_level(),
+            Placeholder::RequestReason => ctx.facts.request.reason.as_deref().unwrap_or("none"),
+        };
+        if let Some(replaced) = replace_placeholder(&rendered, start, placeholder.text(), value) {
             rendered = Cow::Owned(replaced);
             // The text before `start` is unchanged.
             from = brace_from(&rendered, start);
