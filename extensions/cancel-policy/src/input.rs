@@ -3,17 +3,21 @@
 //! says what is wrong and where, never a trap.
 //!
 //! Fields are read by position where that is sound. The GraphQL spec serializes a response's
-//! fields in the order the query selects them and includes every selected field, null or not
+//! fields in the order the query selects them and includes every selected field, null or not,
+//! except those an `@include(if: false)` leaves out
 //! (https://spec.graphql.org/October2021/#sec-Serialized-Map-Ordering), so in an object with
 //! exactly as many fields as the query selects, field `i` is the query's `i`-th field. A
 //! positional read costs Shopify's provider about half a keyed one (the benchmark's per-call
 //! figures: ~610 instructions against ~1,300 for an interned key and 1,500-1,900 for a plain
 //! one), and most of the input is read that way. Checks, cheapest first:
-//! - every object: its length (free, it is in the value's NaN-box). Fewer fields than the query
-//!   selects is malformed and refused; more (an input built for a wider query) is read by key.
-//! - the objects read once per line (line, variant, product, …): in the first one, the keys of
-//!   the fields the policy needs are compared with the query's, once per run, so that an input
-//!   in another order is read by key rather than misread on every line.
+//! - every object: its length (free, it is in the value's NaN-box). An object read once with
+//!   fewer fields than the query selects is malformed and refused (`order` may lack its last,
+//!   `lineTags`); one with more (an input built for a wider query) is read by key.
+//! - the objects read once per line (line, variant, …): the first one shows where the fields
+//!   are. When it has every selected field, the keys of those the policy needs are compared
+//!   with the query's; otherwise (the input variables left some line fields out) all its keys
+//!   are read, once per run. An object of another length is read by key, and a field the
+//!   policy needs that the input lacks is refused.
 //! - objects read once (root, request, order, …) are trusted on their length: checking their
 //!   keys would cost what reading them by key costs. An input with the right number of fields
 //!   in another order could be misread there (a type check catches most such misreads);
