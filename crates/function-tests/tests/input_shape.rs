@@ -320,6 +320,13 @@ fn only_the_answers_of_lines_with_some_of_the_tags_are_read() {
         input["order"]["lineTags"][1]["product"]["hasTags"] = json!([{ "hasTag": false }]);
     });
     assert!(rejected("INPUT_VARIABLES_MISMATCH")(&stale), "{stale}");
+    let message = stale["operations"][0]["inputRejected"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.starts_with("`input.order.lineTags[1].product.hasTags` has 1 answers"),
+        "{message}"
+    );
     // Lines whose pre-check is false are not read at all.
     let (others, _) = run_lines(&runner, &facts, |input| {
         for line in [0, 2] {
@@ -478,6 +485,13 @@ fn fields_the_variables_leave_out_are_not_read_and_a_needed_one_is_refused() {
     assert!(two_sets.input_variables().lines.with_tag_answers);
     let output = runner.run(&render(&two_sets.to_json())).unwrap().output;
     assert!(rejected("INPUT_VARIABLES_MISMATCH")(&output), "{output}");
+    let message = output["operations"][0]["inputRejected"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.starts_with("`input.order` has no `lineTags`, whose answers"),
+        "{message}"
+    );
 
     // A policy that reads the sku, with these variables: the sku is not there.
     let output = runner

@@ -121,7 +121,7 @@ pub fn apply_answers(
         match answers {
             Answers::Unread => {}
             Answers::Each(each) => {
-                line.product_tags = matched(asked, Some(each), index, "hasTags", "productTags")?;
+                line.product_tags = matched(asked, each, index)?;
             }
             // Every tag test asks about any of exactly these tags, so a product with some of
             // them tests as one with all of them.
@@ -132,9 +132,9 @@ pub fn apply_answers(
                 return Err(reject(
                     RejectCode::InputVariablesMismatch,
                     format!(
-                        "`input.order.lineItems[{index}].product` has no `hasTags`, which this \
-                         policy's tag tests need: set the `withTagAnswers` input variable from \
-                         this policy"
+                        "`input.order` has no `lineTags`, whose answers this policy's tag \
+                         tests need for `lineItems[{index}]`: set the `withTagAnswers` input \
+                         variable from this policy"
                     ),
                 ));
             }
@@ -143,23 +143,14 @@ pub fn apply_answers(
     Ok(())
 }
 
-fn matched(
-    asked: &[String],
-    answers: Option<&[bool]>,
-    line: usize,
-    field: &str,
-    variable: &str,
-) -> Result<Vec<String>, Rejection> {
-    // A line whose product was deleted has no tags.
-    let Some(answers) = answers else {
-        return Ok(Vec::new());
-    };
+/// The tags of `asked` that a line's `hasTags` answers say its product has.
+fn matched(asked: &[String], answers: &[bool], line: usize) -> Result<Vec<String>, Rejection> {
     if answers.len() != asked.len() {
         return Err(reject(
             RejectCode::InputVariablesMismatch,
             format!(
-                "`input.order.lineItems[{line}].product.{field}` has {} answers but the policy \
-                 asks about {} values: set the `{variable}` input variable from this policy",
+                "`input.order.lineTags[{line}].product.hasTags` has {} answers but the policy \
+                 asks about {} values: set the `productTags` input variable from this policy",
                 answers.len(),
                 asked.len()
             ),

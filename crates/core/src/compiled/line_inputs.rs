@@ -104,17 +104,6 @@ impl LineInputs {
         with_tag_answers: false,
     };
 
-    pub fn includes(&self, field: LineField) -> bool {
-        match field {
-            LineField::Id => self.with_line_id,
-            LineField::Quantity => self.with_quantity,
-            LineField::Sku => self.with_sku,
-            LineField::SellingPlan => self.with_selling_plan,
-            LineField::Variant => self.with_variant,
-            LineField::Product => self.with_product,
-        }
-    }
-
     /// Includes `field`.
     pub fn include(&mut self, field: LineField) {
         match field {
