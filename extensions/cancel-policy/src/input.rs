@@ -48,7 +48,8 @@ pub struct Path<'a> {
 #[derive(Clone, Copy)]
 enum Step {
     Root,
-    Field(&'static str),
+    /// Field `index` of a selection: named only when an error is rendered.
+    Member(&'static [&'static str], usize),
     Index(usize),
 }
 
@@ -57,13 +58,6 @@ impl<'a> Path<'a> {
         parent: None,
         step: Step::Root,
     };
-
-    fn field(&'a self, name: &'static str) -> Path<'a> {
-        Path {
-            parent: Some(self),
-            step: Step::Field(name),
-        }
-    }
 
     fn index(&'a self, index: usize) -> Path<'a> {
         Path {
@@ -80,7 +74,9 @@ impl fmt::Display for Path<'_> {
         }
         match self.step {
             Step::Root => f.write_str("input"),
-            Step::Field(name) => write!(f, ".{name}"),
+            Step::Member(fields, index) => {
+                write!(f, ".{}", fields.get(index).copied().unwrap_or("?"))
+            }
             Step::Index(index) => write!(f, "[{index}]"),
         }
     }
@@ -241,6 +237,26 @@ impl Object<'_> {
         }
     }
 
+    /// Field `index`, or `None` when the query's variables left it out.
+    fn present(&self, index: usize) -> Option<Value> {
+        match self.layout {
+            Layout::QueryOrder => (index < self.len).then(|| self.value.get_at_index(index)),
+            Layout::Positions { positions, .. } => match positions.get(index) {
+                Some(&at) if at != ABSENT => Some(self.value.get_at_index(usize::from(at))),
+                _ => None,
+            },
+            Layout::Unknown | Layout::ByKey => {
+                let name = self.name(index);
+                self.has_key(name).then(|| self.value.get_obj_prop(name))
+            }
+        }
+    }
+
+    fn has_key(&self, name: &str) -> bool {
+        (0..self.value.obj_len().unwrap_or_default())
+            .any(|at| self.value.get_obj_key_at_index(at).as_deref() == Some(name))
+    }
+
     /// Whether the input has field `index`: false when the query's variables left it out.
     fn has(&self, index: usize) -> bool {
         match self.layout {
@@ -248,27 +264,29 @@ impl Object<'_> {
             Layout::Positions { positions, .. } => {
                 positions.get(index).is_some_and(|&at| at != ABSENT)
             }
-            Layout::Unknown | Layout::ByKey => {
-                let name = self.name(index);
-                (0..self.value.obj_len().unwrap_or_default())
-                    .any(|at| self.value.get_obj_key_at_index(at).as_deref() == Some(name))
-            }
+            Layout::Unknown | Layout::ByKey => self.has_key(self.name(index)),
         }
     }
 
     /// Field `index`, which the policy needs: an error when the input leaves it out.
     fn required(&self, index: usize, path: &Path) -> Read<Value> {
-        if self.has(index) {
-            Ok(self.get(index))
-        } else {
-            Err(error(
+        self.present(index).ok_or_else(|| {
+            error(
                 path,
                 format!(
                     "no `{}`, which the policy needs (the query selects it unless the \
                      input-variables metafield leaves it out: set them from this policy)",
                     self.name(index)
                 ),
-            ))
+            )
+        })
+    }
+
+    /// The path of field `index` under `parent` (this object's path).
+    fn path_of<'p>(&self, parent: &'p Path<'p>, index: usize) -> Path<'p> {
+        Path {
+            parent: Some(parent),
+            step: Step::Member(self.selection.fields, index),
         }
     }
 
@@ -600,14 +618,14 @@ pub fn read_head(root: &Value) -> Read<Head> {
     let root_selection = Selection::once(query::ROOT);
     let root = object(*root, &root_selection, &path)?;
 
-    let request_path = path.field(root.name(query::ROOT_REQUEST));
+    let request_path = root.path_of(&path, query::ROOT_REQUEST);
     let request_selection = Selection::once(query::REQUEST);
     let request = object(
         root.get(query::ROOT_REQUEST),
         &request_selection,
         &request_path,
     )?;
-    let trigger_path = request_path.field(request.name(query::REQUEST_TRIGGER));
+    let trigger_path = request.path_of(&request_path, query::REQUEST_TRIGGER);
     let trigger_name = string(&request.get(query::REQUEST_TRIGGER), &trigger_path)?;
     // `CUSTOMER_REQUEST` is the trigger named `customer_request`.
     let trigger = Trigger::ALL
@@ -619,23 +637,23 @@ pub fn read_head(root: &Value) -> Read<Head> {
                 format!("`{trigger_name}` is not a CancellationTrigger"),
             )
         })?;
-    let requested_path = request_path.field(request.name(query::REQUEST_REQUESTED_AT));
+    let requested_path = request.path_of(&request_path, query::REQUEST_REQUESTED_AT);
     let requested_at = utc(&request.get(query::REQUEST_REQUESTED_AT), &requested_path)?
         .ok_or_else(|| error(&requested_path, "required, found null"))?;
     let locale = opt_string(
         &request.get(query::REQUEST_LOCALE),
-        &request_path.field(request.name(query::REQUEST_LOCALE)),
+        &request.path_of(&request_path, query::REQUEST_LOCALE),
     )?;
 
-    let owner_path = path.field(root.name(query::ROOT_OWNER));
+    let owner_path = root.path_of(&path, query::ROOT_OWNER);
     let owner_selection = Selection::once(query::OWNER);
     let owner = object(root.get(query::ROOT_OWNER), &owner_selection, &owner_path)?;
-    let metafield_path = owner_path.field(owner.name(0));
+    let metafield_path = owner.path_of(&owner_path, 0);
     let metafield_selection = Selection::once(query::METAFIELD);
     let policy_json = match opt_object(owner.get(0), &metafield_selection, &metafield_path)? {
         Some(metafield) => Some(string(
             &metafield.get(0),
-            &metafield_path.field(metafield.name(0)),
+            &metafield.path_of(&metafield_path, 0),
         )?),
         None => None,
     };
@@ -678,10 +696,10 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
         layout: head.request_layout,
     };
     let reason = if needs.request_reason {
-        let reason_path = path.field(root.name(query::ROOT_REQUEST));
+        let reason_path = root.path_of(&path, query::ROOT_REQUEST);
         opt_string(
             &request.get(query::REQUEST_REASON),
-            &reason_path.field(request.name(query::REQUEST_REASON)),
+            &request.path_of(&reason_path, query::REQUEST_REASON),
         )?
     } else {
         None
@@ -693,13 +711,13 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
         locale: head.locale,
     };
     let now_local = if needs.now_local {
-        let shop_path = path.field(root.name(query::ROOT_SHOP));
+        let shop_path = root.path_of(&path, query::ROOT_SHOP);
         let shop_selection = Selection::once(query::SHOP);
         let shop = object(root.get(query::ROOT_SHOP), &shop_selection, &shop_path)?;
-        let local_time_path = shop_path.field(shop.name(0));
+        let local_time_path = shop.path_of(&shop_path, 0);
         let local_time_selection = Selection::once(query::LOCAL_TIME);
         let local_time = object(shop.get(0), &local_time_selection, &local_time_path)?;
-        let now_path = local_time_path.field(local_time.name(0));
+        let now_path = local_time.path_of(&local_time_path, 0);
         Some(
             local(&local_time.get(0), &now_path)?
                 .ok_or_else(|| error(&now_path, "required, found null"))?,
@@ -708,7 +726,7 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
         None
     };
 
-    let order_path = path.field(root.name(query::ROOT_ORDER));
+    let order_path = root.path_of(&path, query::ROOT_ORDER);
     let order_selection = Selection::once_but_last(query::ORDER);
     let order = object(root.get(query::ROOT_ORDER), &order_selection, &order_path)?;
     let (order, tag_answers) = read_order(&order, &order_path, needs)?;
@@ -723,7 +741,7 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
 }
 
 fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, Vec<Answers>)> {
-    let field_path = |index| path.field(order.name(index));
+    let field_path = |index| order.path_of(path, index);
     let mut facts = OrderFacts::default();
     if needs.placed {
         facts.created_at = utc(
@@ -761,8 +779,8 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
                 &item_path,
             )?;
             facts.fulfillment_orders.push(FulfillmentOrderFacts {
-                status: string(&item.get(0), &item_path.field(item.name(0)))?,
-                request_status: string(&item.get(1), &item_path.field(item.name(1)))?,
+                status: string(&item.get(0), &item.path_of(&item_path, 0))?,
+                request_status: string(&item.get(1), &item.path_of(&item_path, 1))?,
                 ..FulfillmentOrderFacts::default()
             });
         }
@@ -773,7 +791,7 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
         if let Some(total) =
             opt_object(order.get(query::ORDER_TOTAL_PRICE), &selection, &total_path)?
         {
-            let money_path = total_path.field(total.name(0));
+            let money_path = total.path_of(&total_path, 0);
             facts.total_price = Some(money(total.get(0), &money_path)?);
         }
     }
@@ -785,7 +803,7 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
             &selection,
             &entity_path,
         )? {
-            let typename = string(&entity.get(0), &entity_path.field(entity.name(0)))?;
+            let typename = string(&entity.get(0), &entity.path_of(&entity_path, 0))?;
             facts.b2b = typename == "PurchasingCompany";
         }
     }
@@ -818,7 +836,11 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
                     tag_answers.push(tags);
                 }
             }
-            if tag_answers.contains(&Answers::Any) && order.has(query::ORDER_LINE_TAGS) {
+            if tag_answers
+                .iter()
+                .any(|answers| matches!(answers, Answers::Any))
+                && order.has(query::ORDER_LINE_TAGS)
+            {
                 let tags_path = field_path(query::ORDER_LINE_TAGS);
                 read_tag_answers(
                     order.get(query::ORDER_LINE_TAGS),
@@ -837,22 +859,22 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
 fn money(value: Value, path: &Path) -> Read<Money> {
     let selection = Selection::once(query::MONEY);
     let money = object(value, &selection, path)?;
-    let amount_path = path.field(money.name(0));
+    let amount_path = money.path_of(path, 0);
     let text = string(&money.get(0), &amount_path)?;
     let amount = Amount::parse(&text).map_err(|e| error(&amount_path, e.to_string()))?;
     Ok(Money {
         amount,
-        currency_code: string(&money.get(1), &path.field(money.name(1)))?,
+        currency_code: string(&money.get(1), &money.path_of(path, 1))?,
     })
 }
 
 fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
     let selection = Selection::once(query::RISK);
     let risk = object(value, &selection, path)?;
-    let assessments_path = path.field(risk.name(1));
+    let assessments_path = risk.path_of(path, 1);
     let assessments = risk.get(1);
     let mut facts = RiskFacts {
-        recommendation: Some(string(&risk.get(0), &path.field(risk.name(0)))?),
+        recommendation: Some(string(&risk.get(0), &risk.path_of(path, 0))?),
         ..RiskFacts::default()
     };
     let item_selection = Selection::per_line_all(query::ASSESSMENT);
@@ -860,8 +882,8 @@ fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
         let item_path = assessments_path.index(index);
         let item = object(assessments.get_at_index(index), &item_selection, &item_path)?;
         facts.assessments.push(RiskAssessmentFacts {
-            risk_level: string(&item.get(0), &item_path.field(item.name(0)))?,
-            third_party: present(&item.get(1), &item_path.field(item.name(1)))?,
+            risk_level: string(&item.get(0), &item.path_of(&item_path, 0))?,
+            third_party: present(&item.get(1), &item.path_of(&item_path, 1))?,
         });
     }
     Ok(facts)
@@ -907,7 +929,7 @@ impl<'n> LineReader<'n> {
     fn read(&mut self, value: Value, path: &Path, facts: &mut LineFacts) -> Read<Answers> {
         let needs = self.needs;
         let line = object(value, &self.line, path)?;
-        let field_path = |index| path.field(line.name(index));
+        let field_path = |index| line.path_of(path, index);
         if needs.with_line_id {
             facts.id = string(
                 &line.required(query::LINE_ID, path)?,
@@ -934,7 +956,7 @@ impl<'n> LineReader<'n> {
                 &plan_path,
             )? {
                 // `SellingPlanCategory` (SUBSCRIPTION, PRE_ORDER) is the fact's value in upper case.
-                facts.selling_plan = opt_string(&plan.get(0), &plan_path.field(plan.name(0)))?
+                facts.selling_plan = opt_string(&plan.get(0), &plan.path_of(&plan_path, 0))?
                     .map(|category| category.to_ascii_lowercase());
             }
         }
@@ -948,10 +970,10 @@ impl<'n> LineReader<'n> {
                 let quantity = variant.get(0);
                 if !quantity.is_null() {
                     facts.inventory_quantity =
-                        Some(integer(&quantity, &variant_path.field(variant.name(0)))?);
+                        Some(integer(&quantity, &variant.path_of(&variant_path, 0))?);
                 }
                 facts.inventory_policy =
-                    opt_string(&variant.get(1), &variant_path.field(variant.name(1)))?;
+                    opt_string(&variant.get(1), &variant.path_of(&variant_path, 1))?;
             }
         }
         if !needs.with_product {
@@ -966,7 +988,7 @@ impl<'n> LineReader<'n> {
         else {
             return Ok(Answers::Unread);
         };
-        let any = boolean(&product.get(0), &product_path.field(product.name(0)))?;
+        let any = boolean(&product.get(0), &product.path_of(&product_path, 0))?;
         // The answers themselves are in `lineTags`, read once every line is (`read_tag_answers`).
         Ok(if any { Answers::Any } else { Answers::Unread })
     }
@@ -989,15 +1011,15 @@ fn read_tag_answers(line_tags: Value, path: &Path, tag_answers: &mut [Answers]) 
     let line_selection = Selection::once(query::LINE_TAGS);
     let product_selection = Selection::once(query::TAGS_PRODUCT);
     for (index, line_answers) in tag_answers.iter_mut().enumerate() {
-        if *line_answers != Answers::Any {
+        if !matches!(line_answers, Answers::Any) {
             continue;
         }
         let line_path = path.index(index);
         let line = object(line_tags.get_at_index(index), &line_selection, &line_path)?;
-        let product_path = line_path.field(line.name(0));
+        let product_path = line.path_of(&line_path, 0);
         *line_answers = match opt_object(line.get(0), &product_selection, &product_path)? {
             Some(product) => {
-                let answers_path = product_path.field(product.name(0));
+                let answers_path = product.path_of(&product_path, 0);
                 Answers::Each(answers(product.get(0), &answers_path)?)
             }
             None => Answers::Unread,
@@ -1024,7 +1046,7 @@ fn answers(items: Value, path: &Path) -> Read<Vec<bool>> {
             None => {
                 let item_path = path.index(index);
                 let item = object(item, &selection, &item_path)?;
-                boolean(&item.get(0), &item_path.field(item.name(0)))?
+                boolean(&item.get(0), &item.path_of(&item_path, 0))?
             }
         };
         out.push(has);

@@ -104,13 +104,16 @@ pub fn apply_answers(
     // A line without answers (no product, or none of the tags) keeps its empty tag list.
     if tag_answers
         .iter()
-        .all(|answers| *answers == Answers::Unread)
+        .all(|answers| matches!(answers, Answers::Unread))
     {
         return Ok(());
     }
     let variables = policy.asked_lists();
     let asked = &variables.product_tags;
-    let answered_by_any = tag_answers.contains(&Answers::Any) && policy.tags_answered_by_any(asked);
+    let answered_by_any = tag_answers
+        .iter()
+        .any(|answers| matches!(answers, Answers::Any))
+        && policy.tags_answered_by_any(asked);
     for (index, (line, answers)) in facts
         .order
         .line_items
