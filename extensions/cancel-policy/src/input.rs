@@ -480,21 +480,24 @@ fn parse_local(text: &[u8]) -> Option<(NaiveDateTime, &[u8])> {
             b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
         })
     }
+    // The fixed-width part as one array: constant offsets into it need no bound checks
+    // (this runs two or three times a run, at a few hundred instructions less each).
+    let (head, mut rest) = text.split_first_chunk::<19>()?;
+    let byte = |at: usize| head.get(at).copied().unwrap_or_default();
+    let two = |at: usize| {
+        let (tens, ones) = (byte(at).wrapping_sub(b'0'), byte(at + 1).wrapping_sub(b'0'));
+        (tens < 10 && ones < 10).then(|| u32::from(tens) * 10 + u32::from(ones))
+    };
     let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if separators.iter().any(|(at, c)| text.get(*at) != Some(c)) {
+    if separators.iter().any(|&(at, c)| byte(at) != c) {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(
-        i32::try_from(digits(text, 0, 4)?).ok()?,
-        digits(text, 5, 2)?,
-        digits(text, 8, 2)?,
+        i32::try_from(two(0)? * 100 + two(2)?).ok()?,
+        two(5)?,
+        two(8)?,
     )?;
-    let (hour, minute, second) = (
-        digits(text, 11, 2)?,
-        digits(text, 14, 2)?,
-        digits(text, 17, 2)?,
-    );
-    let mut rest = text.get(19..)?;
+    let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
     let mut nanos = 0u32;
     if let Some(fraction) = rest.strip_prefix(b".") {
         let len = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -1072,5 +1075,26 @@ mod parse_tests {
         assert_eq!(at("2026-03-02T10:00:00"), None);
         assert_eq!(at("2026-03-02T10:00:00+1:00"), None);
         assert_eq!(at("2026-02-30T10:00:00Z"), None);
+        assert_eq!(at("2026-0a-02T10:00:00Z"), None);
+        assert_eq!(at("2026-03-02T10:00:6Z"), None);
+        assert_eq!(at("2026-03-02 10:00:00Z"), None);
+        assert_eq!(at("2026-03-02T24:00:00Z"), None);
+        assert_eq!(at("2026-03-02T10:00:00.Z"), None);
+    }
+
+    #[test]
+    fn local_times_keep_their_fraction_and_refuse_trailing_text() {
+        fn at(text: &str) -> Option<(String, &[u8])> {
+            parse_local(text.as_bytes()).map(|(t, rest)| (t.to_string(), rest))
+        }
+        assert_eq!(
+            at("2026-03-02T23:59:59.5"),
+            Some(("2026-03-02 23:59:59.500".to_string(), &b""[..]))
+        );
+        assert_eq!(
+            at("1999-12-31T00:00:00+01:00"),
+            Some(("1999-12-31 00:00:00".to_string(), &b"+01:00"[..]))
+        );
+        assert_eq!(at("1999-12-31T00:00"), None);
     }
 }
