@@ -27,7 +27,8 @@ use serde_json::Value;
 use crate::http::{ApiError, order_gid};
 use crate::service::App;
 use crate::shopify::signatures::verify_webhook;
-use crate::workflow::decide::{DecideRequest, decide};
+use crate::store::DecisionRow;
+use crate::workflow::decide::{DecideRequest, Decided, decide};
 
 /// The action's `runtime_url` path.
 pub const ACTION_PATH: &str = "/flow/actions/cancel-by-policy";
@@ -130,12 +131,7 @@ async fn run_action(
     let dedupe_key = format!("{DEDUPE_PREFIX}{run_id}");
     let first_delivery = app.store.accept_flow_run(run_id, shop, &order_id).await?;
     if !first_delivery
-        && let Some(previous) = app
-            .store
-            .decisions_for_order(shop, &order_id)
-            .await?
-            .into_iter()
-            .find(|row| row.dedupe_key == dedupe_key)
+        && let Some(previous) = earlier_decision(&app, run_id, shop, &order_id, &dedupe_key).await?
     {
         // A resend: answer with the earlier decision without asking Shopify anything.
         let decision: cancel_policy_core::Decision = serde_json::from_str(&previous.decision)
@@ -174,6 +170,15 @@ async fn run_action(
         },
     )
     .await;
+    if let Ok(Decided {
+        decision_id: Some(decision_id),
+        ..
+    }) = &decided
+        && let Err(error) = app.store.link_flow_run(run_id, *decision_id).await
+    {
+        // The decision stands and a resend still finds it by its dedupe key.
+        tracing::warn!(run_id, decision_id, %error, "could not link the Flow run to its decision");
+    }
     match decided {
         Ok(decided) => Ok(answer(ActionAnswer {
             action_run_id: run_id.to_string(),
@@ -193,6 +198,28 @@ async fn run_action(
             other => Err(other),
         },
     }
+}
+
+/// The decision an earlier delivery of this run got: the linked one, else (a run decided but
+/// not linked) the order's decision with the run's dedupe key.
+async fn earlier_decision(
+    app: &App,
+    run_id: &str,
+    shop: &str,
+    order_id: &str,
+    dedupe_key: &str,
+) -> Result<Option<DecisionRow>, ApiError> {
+    if let Some(id) = app.store.flow_run_decision(run_id).await?
+        && let Some(row) = app.store.decision(id).await?
+    {
+        return Ok(Some(row));
+    }
+    Ok(app
+        .store
+        .decisions_for_order(shop, order_id)
+        .await?
+        .into_iter()
+        .find(|row| row.dedupe_key == dedupe_key))
 }
 
 fn answer(answer: ActionAnswer) -> Response {

@@ -1081,6 +1081,35 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Links a Flow action run to the decision that answered it (the audit's way from Flow's
+    /// run id to the decision). The first link stays: a run has one decision.
+    pub async fn link_flow_run(&self, run_id: &str, decision_id: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE flow_runs SET decision_id = $2 WHERE action_run_id = $1 AND decision_id IS NULL",
+            )
+            .bind(run_id)
+            .bind(decision_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The decision a Flow action run was answered with, once linked.
+    pub async fn flow_run_decision(&self, run_id: &str) -> Result<Option<i64>, StoreError> {
+        let id = on_read_pool!(self, pool => {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT decision_id FROM flow_runs WHERE action_run_id = $1",
+            )
+            .bind(run_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(id.flatten())
+    }
+
     // ---- compliance ------------------------------------------------------------------
 
     /// `customers/data_request`: everything stored about the customer, kept for the merchant.

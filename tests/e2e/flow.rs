@@ -105,6 +105,10 @@ on_both_databases! {
         assert_eq!(answer["rule"], "flow-cancel");
         assert_eq!(answer["new"], true);
         assert_eq!(answer["order"], order.as_str());
+        // The run is linked to its decision, for the audit.
+        let linked = app.store().flow_run_decision("run-cancels-1").await.unwrap();
+        assert_eq!(linked, answer["decisionId"].as_i64());
+        assert!(linked.is_some());
 
         app.settle(Duration::from_secs(20)).await;
         let state = app.dev.order_state(&order).unwrap();
@@ -253,6 +257,10 @@ on_both_databases! {
         assert_eq!(status, 200, "{resend}");
         assert_eq!(resend["new"], false);
         assert_eq!(resend["decisionId"], first.1["decisionId"]);
+        assert_eq!(
+            app.store().flow_run_decision("run-twice").await.unwrap(),
+            first.1["decisionId"].as_i64()
+        );
         assert_eq!(resend["outcome"], "cancel");
         app.settle(Duration::from_secs(10)).await;
 
@@ -281,6 +289,10 @@ on_both_databases! {
         let (status, answer) = post_action(&app, &body, Signature::With(SECRET)).await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["outcome"], "cancel");
+        assert_eq!(
+            app.store().flow_run_decision("run-during-outage").await.unwrap(),
+            answer["decisionId"].as_i64()
+        );
         app.settle(Duration::from_secs(20)).await;
         assert_eq!(cancellations(&app, &order), 1);
     }
