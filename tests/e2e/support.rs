@@ -68,11 +68,22 @@ pub enum Backend {
 
 tokio::task_local! {
     static BACKEND: Backend;
+    /// The PostgreSQL databases the test has created, dropped when it passes.
+    static CREATED: std::cell::RefCell<Vec<String>>;
 }
 
-/// Runs one test body with `spawn_app` on `backend`.
+/// Runs one test body with `spawn_app` on `backend`. A test that passes drops the PostgreSQL
+/// databases it created; a failing one (a panic) leaves them for a look.
 pub async fn on_database<F: Future<Output = ()>>(backend: Backend, test: F) {
-    BACKEND.scope(backend, test).await
+    let created = CREATED
+        .scope(Default::default(), async {
+            BACKEND.scope(backend, test).await;
+            CREATED.with(|created| created.take())
+        })
+        .await;
+    if !created.is_empty() {
+        drop_databases(&postgres_server(), &created).await;
+    }
 }
 
 /// Declares an e2e test twice, as `NAME::sqlite` and `NAME::postgres`: the same suite on both
@@ -149,8 +160,25 @@ async fn fresh_postgres(base: &str) -> String {
     let create = format!("CREATE DATABASE {name}");
     pool.execute(sqlx::AssertSqlSafe(create)).await.unwrap();
     pool.close().await;
+    // Outside `on_database` (no scope) the database is kept.
+    let _ = CREATED.try_with(|created| created.borrow_mut().push(name.clone()));
     let (server, _) = base.rsplit_once('/').unwrap();
     format!("{server}/{name}")
+}
+
+/// Drops `names` on the server of `base`, with the connections the test's service left open.
+async fn drop_databases(base: &str, names: &[String]) {
+    use sqlx::Executor;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(base)
+        .await
+        .unwrap();
+    for name in names {
+        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        pool.execute(sqlx::AssertSqlSafe(drop)).await.unwrap();
+    }
+    pool.close().await;
 }
 
 pub async fn spawn_app(options: Options) -> TestApp {
