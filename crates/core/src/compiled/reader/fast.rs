@@ -181,27 +181,26 @@ fn low_bytes(word: u64, len: u32) -> u64 {
     word & ((1u64 << (8 * len)) - 1)
 }
 
-/// A string of at most 15 bytes without escapes, read a word at a time, as its [`Code`].
+/// A string of at most 15 bytes, read a word at a time, as its [`Code`]. Only its closing `"`
+/// is looked for: a string with an escape or a control character gets the code of bytes no
+/// name in a table holds (`\`, below 0x20), so it names nothing and the caller gives up.
 fn word_name(r: &mut Reader<'_>) -> Option<Code> {
     if r.peek() != Some(b'"') {
         return None;
     }
     let start = r.pos + 1;
     let first = word_at(r.bytes, start);
-    let special = special_bytes(first);
-    let (first, rest, len) = if special != 0 {
-        let len = special.trailing_zeros() / 8;
-        if (first >> (8 * len)) as u8 != b'"' {
-            return None;
-        }
+    let quotes = quote_bytes(first);
+    let (first, rest, len) = if quotes != 0 {
+        let len = quotes.trailing_zeros() / 8;
         (low_bytes(first, len), 0, len)
     } else {
         let second = word_at(r.bytes, start + 8);
-        let special = special_bytes(second);
-        let len = special.trailing_zeros() / 8;
-        if special == 0 || (second >> (8 * len)) as u8 != b'"' {
+        let quotes = quote_bytes(second);
+        if quotes == 0 {
             return None;
         }
+        let len = quotes.trailing_zeros() / 8;
         (first, low_bytes(second, len), 8 + len)
     };
     r.pos = start + len as usize + 1;
@@ -277,8 +276,10 @@ fn close(r: &mut Reader<'_>, byte: u8) -> Option<()> {
 }
 
 /// After `{` (`first`) or after a member's value: the next key's signature, its `:` taken,
-/// or [`END`] at the `}` (taken), or [`GIVE_UP`] (a key with escapes, say). A plain integer
-/// rather than an `Option`, which Wasm returns through memory.
+/// or [`END`] at the `}` (taken), or [`GIVE_UP`]. A plain integer rather than an `Option`,
+/// which Wasm returns through memory. Only the key's closing `"` is looked for: a key with an
+/// escape or a control character holds bytes (`\`, below 0x20) that no record's key holds,
+/// so its signature matches none and the caller gives up.
 #[inline(never)]
 fn next_key(r: &mut Reader<'_>, first: bool) -> u64 {
     // As `to_json` writes it: `"key":` (first) or `,"key":` right here, in one word.
@@ -290,7 +291,7 @@ fn next_key(r: &mut Reader<'_>, first: bool) -> u64 {
     };
     if low_bytes(word, lead_len) == lead {
         let rest = word >> (8 * lead_len);
-        let len = special_bytes(rest).trailing_zeros() / 8;
+        let len = quote_bytes(rest).trailing_zeros() / 8;
         if lead_len + len + 2 <= 8 && (rest >> (8 * len)) as u16 == u16::from_le_bytes([b'"', b':'])
         {
             r.pos += (lead_len + len + 2) as usize;
@@ -312,14 +313,14 @@ fn next_key(r: &mut Reader<'_>, first: bool) -> u64 {
         _ => return GIVE_UP,
     }
     // Keys of records are short: read as one word and packed as [`sig`] packs them. A
-    // longer key, or one with escapes, is none of theirs.
+    // longer key is none of theirs.
     let start = r.pos + 1;
     let word = word_at(r.bytes, start);
-    let special = special_bytes(word);
-    let len = special.trailing_zeros() / 8;
-    if special == 0 || (word >> (8 * len)) as u8 != b'"' {
+    let quotes = quote_bytes(word);
+    if quotes == 0 {
         return GIVE_UP;
     }
+    let len = quotes.trailing_zeros() / 8;
     let key = low_bytes(word, len);
     r.pos = start + len as usize + 1;
     if r.peek() != Some(b':') {
@@ -329,16 +330,13 @@ fn next_key(r: &mut Reader<'_>, first: bool) -> u64 {
     key << 8 | u64::from(len)
 }
 
-/// The high bit of each byte of `word` that is `"`, `\` or a control character; the lowest
-/// one set is always a true one (see [`super::plain_run_end`]).
-fn special_bytes(word: u64) -> u64 {
+/// The high bit of each byte of `word` that is `"`; the lowest one set is always a true one
+/// (see [`super::plain_run_end`]).
+#[inline(always)]
+fn quote_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
     let quote = word ^ (ONES * u64::from(b'"'));
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = word ^ (ONES * u64::from(b'\\'));
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (control | quote | backslash) & (ONES << 7)
+    quote.wrapping_sub(ONES) & !quote & (ONES << 7)
 }
 
 /// `{"name": ` of an externally tagged variant with a payload: the name's signature.
@@ -962,8 +960,44 @@ mod tests {
                 }
             }
         }
-        for json in ["\"ab", "\"a\\\"b\"", "\"a\u{1}b\"", "ab\""] {
+        for json in ["\"ab", "ab\""] {
             assert_eq!(word_name(&mut Reader::new(json)), None, "{json}");
+        }
+        // A name with an escape or a control character gets a code that names nothing.
+        for json in [
+            "\"a\\\"b\"",
+            "\"a\u{1}b\"",
+            "\"all\\u006fw\"",
+            "\"den\\u0079\"",
+        ] {
+            for table in [&OUTCOME_KINDS[..], &[((0, 0), OutcomeKind::Deny)]] {
+                assert_eq!(unit(&mut Reader::new(json), table), None, "{json}");
+            }
+        }
+    }
+
+    /// Keys and names with escapes, which `load` reads, are left to the full reader.
+    #[test]
+    fn escaped_keys_and_names_give_up() {
+        let plain = r#"{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[{"id":"a","t":1,"w":[{"f":["b2b",{"is":true}]}],"o":{"k":"deny"}}],"d":{"k":"allow"}}"#;
+        assert!(policy(&mut Reader::new(plain), None, None).is_ok());
+        for (from, to) in [
+            (r#""ver""#, r#""v\u0065r""#),
+            (r#""tz""#, r#""\u0074z""#),
+            (r#""t":"#, r#""\u0074":"#),
+            (r#""w""#, r#""\u0077""#),
+            (r#""is""#, r#""i\u0073""#),
+            (r#"{"f""#, r#"{"\u0066""#),
+            (r#""k":"deny""#, r#""k":"d\u0065ny""#),
+            (r#""k":"allow""#, r#""\u006b":"allow""#),
+        ] {
+            let json = plain.replacen(from, to, 1);
+            assert_ne!(json, plain);
+            assert!(CompiledPolicy::load(&json).is_ok(), "{json}");
+            assert!(
+                policy(&mut Reader::new(&json), None, None).is_err(),
+                "{json}"
+            );
         }
     }
 
