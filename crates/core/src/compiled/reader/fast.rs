@@ -339,6 +339,69 @@ fn quote_bytes(word: u64) -> u64 {
     quote.wrapping_sub(ONES) & !quote & (ONES << 7)
 }
 
+/// A key as `to_json` writes it next, with what precedes it (`"key":` first, `,"key":` after
+/// a member), at most eight bytes: [`next_key_or`] matches it with one comparison.
+#[derive(Clone, Copy)]
+struct Guess {
+    word: u64,
+    mask: u64,
+    len: usize,
+    sig: u64,
+}
+
+// Evaluated at compile time only, where an index out of range or a panic fails the build.
+#[allow(clippy::indexing_slicing, clippy::panic)]
+const fn guess(text: &[u8]) -> Guess {
+    // `"key":`, `,"key":`, or `{"key":[` (for `condition`).
+    let len = text.len();
+    let name = match text {
+        [b'"', name @ .., b'"', b':'] | [b',', b'"', name @ .., b'"', b':'] => name,
+        [b'{', b'"', name @ .., b'"', b':', b'['] => name,
+        _ => panic!("not a key"),
+    };
+    let mut word = 0;
+    let mut i = 0;
+    while i < len {
+        word |= (text[i] as u64) << (8 * i);
+        i += 1;
+    }
+    let mask = if len >= 8 {
+        u64::MAX
+    } else {
+        (1 << (8 * len)) - 1
+    };
+    Guess {
+        word,
+        mask,
+        len,
+        sig: sig_of(name),
+    }
+}
+
+/// [`next_key`], trying `guess` first; `None` guesses the `}` ([`END`]).
+#[inline(always)]
+fn next_key_or(r: &mut Reader<'_>, guess: Option<Guess>, first: bool) -> u64 {
+    match guess {
+        Some(guess) => {
+            // (Fewer than eight bytes left: the policy's end, left to `next_key`.)
+            let word = r.bytes.get(r.pos..).and_then(<[u8]>::first_chunk::<8>);
+            if let Some(word) = word
+                && u64::from_le_bytes(*word) & guess.mask == guess.word
+            {
+                r.pos += guess.len;
+                return guess.sig;
+            }
+        }
+        None => {
+            if r.bytes.get(r.pos) == Some(&b'}') {
+                r.leave();
+                return END;
+            }
+        }
+    }
+    next_key(r, first)
+}
+
 /// `{"name": ` of an externally tagged variant with a payload: the name's signature.
 fn variant(r: &mut Reader<'_>) -> Option<u64> {
     open(r, b'{')?;
@@ -631,9 +694,10 @@ fn whole(
     let (mut id, mut ver, mut loc, mut tz) = (None, None, None, None);
     let (mut rules, mut default, mut messages) = (None, None, None);
     open(r, b'{')?;
-    let mut first = true;
+    // Each key's value read, the key `to_json` writes next is tried first.
+    let mut key = next_key_or(r, Some(const { guess(b"\"v\":") }), true);
     loop {
-        match next_key(r, first) {
+        key = match key {
             END => break,
             k if k == const { sig_of(b"v") } && !version => {
                 let n = r.number_here("").ok()?;
@@ -642,24 +706,41 @@ fn whole(
                 if !version {
                     return None;
                 }
+                next_key_or(r, Some(const { guess(b",\"id\":") }), false)
             }
-            k if k == const { sig_of(b"id") } && id.is_none() => id = Some(owned_string(r)?),
-            k if k == const { sig_of(b"ver") } && ver.is_none() => ver = Some(owned_string(r)?),
-            k if k == const { sig_of(b"loc") } && loc.is_none() => loc = Some(owned_string(r)?),
-            k if k == const { sig_of(b"tz") } && tz.is_none() => tz = Some(owned_string(r)?),
+            k if k == const { sig_of(b"id") } && id.is_none() => {
+                id = Some(owned_string(r)?);
+                next_key_or(r, Some(const { guess(b",\"ver\":") }), false)
+            }
+            k if k == const { sig_of(b"ver") } && ver.is_none() => {
+                ver = Some(owned_string(r)?);
+                next_key_or(r, Some(const { guess(b",\"loc\":") }), false)
+            }
+            k if k == const { sig_of(b"loc") } && loc.is_none() => {
+                loc = Some(owned_string(r)?);
+                next_key_or(r, Some(const { guess(b",\"tz\":") }), false)
+            }
+            k if k == const { sig_of(b"tz") } && tz.is_none() => {
+                tz = Some(owned_string(r)?);
+                next_key_or(r, Some(const { guess(b",\"r\":") }), false)
+            }
             k if k == const { sig_of(b"r") } && rules.is_none() => {
                 rules = Some(rules_for(r, triggers)?);
+                next_key_or(r, Some(const { guess(b",\"d\":") }), false)
             }
-            k if k == const { sig_of(b"d") } && default.is_none() => default = Some(outcome(r)?),
+            k if k == const { sig_of(b"d") } && default.is_none() => {
+                default = Some(outcome(r)?);
+                next_key_or(r, Some(const { guess(b",\"m\":") }), false)
+            }
             k if k == const { sig_of(b"m") } && messages.is_none() => {
                 // Until the default locale is known, every locale is kept, as the full reader
                 // keeps them.
                 let keep = only_locales.zip(loc.as_deref());
                 messages = Some(messages_by_locale(r, keep)?);
+                next_key_or(r, None, false)
             }
             _ => return None,
-        }
-        first = false;
+        };
     }
     r.end().ok()?;
     if !version {
@@ -744,11 +825,15 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
     r.peek();
     let (start, depth) = (r.pos, r.depth);
     open(r, b'{')?;
-    let mut first = true;
+    // Each key's value read, the key `to_json` writes next is tried first.
+    let mut key = next_key_or(r, Some(const { guess(b"\"id\":") }), true);
     loop {
-        match next_key(r, first) {
+        key = match key {
             END => break,
-            k if k == const { sig_of(b"id") } && id.is_none() => id = Some(owned_string(r)?),
+            k if k == const { sig_of(b"id") } && id.is_none() => {
+                id = Some(owned_string(r)?);
+                next_key_or(r, Some(const { guess(b",\"t\":") }), false)
+            }
             k if k == const { sig_of(b"t") } && bits.is_none() => {
                 let read: u8 = uint(r)?;
                 // (`t` after `w` or `o`, not where `to_json` writes it: the rule is kept.)
@@ -766,12 +851,18 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
                     return rule(r, None);
                 }
                 bits = Some(read);
+                next_key_or(r, Some(const { guess(b",\"w\":") }), false)
             }
-            k if k == const { sig_of(b"w") } && when.is_none() => when = Some(conditions(r)?),
-            k if k == const { sig_of(b"o") } && then.is_none() => then = Some(outcome(r)?),
+            k if k == const { sig_of(b"w") } && when.is_none() => {
+                when = Some(conditions(r)?);
+                next_key_or(r, Some(const { guess(b",\"o\":") }), false)
+            }
+            k if k == const { sig_of(b"o") } && then.is_none() => {
+                then = Some(outcome(r)?);
+                next_key_or(r, None, false)
+            }
             _ => return None,
-        }
-        first = false;
+        };
     }
     Some(Some(Rule {
         id: id?,
@@ -846,7 +937,24 @@ fn conditions(r: &mut Reader<'_>) -> Option<Vec<Condition>> {
 }
 
 fn condition(r: &mut Reader<'_>) -> Option<Condition> {
-    let condition = match variant(r)? {
+    const FACT: Guess = guess(b"{\"f\":[");
+    const LINES: Guess = guess(b"{\"l\":[");
+    // The `{"f":` or `{"l":` of most conditions (followed by their `[`), in one comparison.
+    r.peek();
+    let head = r.bytes.get(r.pos..).and_then(<[u8]>::first_chunk::<8>);
+    let name = match head.map(|word| u64::from_le_bytes(*word) & FACT.mask) {
+        Some(word) if word == FACT.word || word == LINES.word => {
+            r.enter().ok()?;
+            r.pos += 4;
+            if word == FACT.word {
+                const { sig_of(b"f") }
+            } else {
+                const { sig_of(b"l") }
+            }
+        }
+        _ => variant(r)?,
+    };
+    let condition = match name {
         k if k == const { sig_of(b"f") } => {
             open(r, b'[')?;
             let fact = fact_named(plain(r)?)?;
@@ -994,6 +1102,52 @@ mod tests {
             let json = plain.replacen(from, to, 1);
             assert_ne!(json, plain);
             assert!(CompiledPolicy::load(&json).is_ok(), "{json}");
+            assert!(
+                policy(&mut Reader::new(&json), None, None).is_err(),
+                "{json}"
+            );
+        }
+    }
+
+    /// Keys where `to_json` writes them are matched whole; elsewhere (other order, whitespace)
+    /// they read the same, and a key repeated where another was expected still gives up.
+    #[test]
+    fn guessed_keys_read_as_other_keys() {
+        let plain = r#"{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[{"id":"a","t":1,"w":[{"f":["b2b",{"is":true}]},{"l":["any",[{"f":["sku",{"in":["x"]}]}]]}],"o":{"k":"deny"}}],"d":{"k":"allow"},"m":{"en":{"a":"b"}}}"#;
+        let expected = policy(&mut Reader::new(plain), None, None).unwrap();
+        assert_eq!(expected, CompiledPolicy::load(plain).unwrap());
+        for (from, to) in [
+            (r#"{"id":"a","t":1,"#, r#"{"t":1,"id":"a","#),
+            (r#"{"id":"a","#, r#"{ "id":"a", "#),
+            (r#"{"f":["b2b""#, r#"{"f": ["b2b""#),
+            (r#"{"f":["b2b""#, r#"{ "f":["b2b""#),
+            (r#"{"l":["any""#, r#"{"l" :["any""#),
+            (r#"{"v":1,"id":"p","#, r#"{"id":"p","v":1,"#),
+            (r#"}}}"#, r#"} } }"#),
+        ] {
+            let json = plain.replacen(from, to, 1);
+            assert_ne!(json, plain);
+            assert_eq!(
+                policy(&mut Reader::new(&json), None, None),
+                Ok(expected.clone())
+            );
+        }
+        for (from, to) in [
+            (r#""t":1,"#, r#""t":1,"t":1,"#),
+            (r#""t":1,"#, r#""t":1,"id":"b","#),
+            (r#""ver":"1","#, r#""ver":"1","id":"q","#),
+            (
+                r#""o":{"k":"deny"}"#,
+                r#""o":{"k":"deny"},"o":{"k":"deny"}"#,
+            ),
+            (r#""d":{"k":"allow"}"#, r#""d":{"k":"allow"},"r":[]"#),
+            (
+                r#"{"f":["b2b",{"is":true}]}"#,
+                r#"{"f":["b2b",{"is":true}],"f":1}"#,
+            ),
+        ] {
+            let json = plain.replacen(from, to, 1);
+            assert_ne!(json, plain);
             assert!(
                 policy(&mut Reader::new(&json), None, None).is_err(),
                 "{json}"
