@@ -127,36 +127,46 @@ fn fact_named(name: &[u8]) -> Option<Fact> {
     (name.len() <= 7 || same(full.as_bytes(), name)).then_some(fact)
 }
 
-/// A name of at most 15 bytes as two integers: its first eight bytes, and its other bytes
-/// above its length (so the packing is exact). Unit variants are matched by comparing these.
-type Code = (u64, u64);
-
-/// [`word_name`] at compile time, for the names matched against.
-const fn code_of(name: &[u8]) -> Code {
-    let (mut first, mut rest) = (0, 0);
-    let (mut bytes, mut i) = (name, 0);
-    while let [byte, tail @ ..] = bytes {
-        if i < 8 {
-            first |= (*byte as u64) << (8 * i);
-        } else {
-            rest |= (*byte as u64) << (8 * (i - 7));
-        }
-        i += 1;
-        bytes = tail;
-    }
-    (first, rest | name.len() as u64)
+/// A unit variant's name with its quotes (at most 16 bytes), as two words of the text and the
+/// masks of its bytes in them: matched by comparing words, with no search for the string's
+/// end. (So the name must be exactly these bytes: one with an escape is left to the full
+/// reader.)
+#[derive(Clone, Copy, Debug)]
+struct Quoted {
+    words: [u64; 2],
+    masks: [u64; 2],
+    len: usize,
 }
 
-/// Names with their codes.
-type Codes<T, const N: usize> = [(Code, T); N];
+// Evaluated at compile time only, where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const fn quoted(name: &[u8]) -> Quoted {
+    let len = name.len() + 2;
+    let (mut words, mut masks) = ([0; 2], [0; 2]);
+    let mut i = 0;
+    while i < len {
+        let byte = if i == 0 || i == len - 1 {
+            b'"'
+        } else {
+            name[i - 1]
+        };
+        words[i / 8] |= (byte as u64) << (8 * (i % 8));
+        masks[i / 8] |= 0xff << (8 * (i % 8));
+        i += 1;
+    }
+    Quoted { words, masks, len }
+}
+
+/// Names, quoted, with their values.
+type Codes<T, const N: usize> = [(Quoted, T); N];
 
 // Evaluated at compile time only, where an index out of range fails the build.
 #[allow(clippy::indexing_slicing)]
 const fn coded<T: Copy, const N: usize>(names: [(&'static str, T); N]) -> Codes<T, N> {
-    let mut out = [((0, 0), names[0].1); N];
+    let mut out = [(quoted(b""), names[0].1); N];
     let mut i = 0;
     while i < N {
-        out[i] = (code_of(names[i].0.as_bytes()), names[i].1);
+        out[i] = (quoted(names[i].0.as_bytes()), names[i].1);
         i += 1;
     }
     out
@@ -181,39 +191,18 @@ fn low_bytes(word: u64, len: u32) -> u64 {
     word & ((1u64 << (8 * len)) - 1)
 }
 
-/// A string of at most 15 bytes, read a word at a time, as its [`Code`]. Only its closing `"`
-/// is looked for: a string with an escape or a control character gets the code of bytes no
-/// name in a table holds (`\`, below 0x20), so it names nothing and the caller gives up.
-fn word_name(r: &mut Reader<'_>) -> Option<Code> {
+/// A unit variant as a string, by its name in `table`.
+fn unit<T: Copy>(r: &mut Reader<'_>, table: &[(Quoted, T)]) -> Option<T> {
     if r.peek() != Some(b'"') {
         return None;
     }
-    let start = r.pos + 1;
-    let first = word_at(r.bytes, start);
-    let quotes = quote_bytes(first);
-    let (first, rest, len) = if quotes != 0 {
-        let len = quotes.trailing_zeros() / 8;
-        (low_bytes(first, len), 0, len)
-    } else {
-        let second = word_at(r.bytes, start + 8);
-        let quotes = quote_bytes(second);
-        if quotes == 0 {
-            return None;
-        }
-        let len = quotes.trailing_zeros() / 8;
-        (first, low_bytes(second, len), 8 + len)
-    };
-    r.pos = start + len as usize + 1;
-    Some((first, rest << 8 | u64::from(len)))
-}
-
-/// A unit variant as a string, by its name in `table`.
-fn unit<T: Copy>(r: &mut Reader<'_>, table: &[(Code, T)]) -> Option<T> {
-    let code = word_name(r)?;
-    table
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|&(_, value)| value)
+    let (first, second) = (word_at(r.bytes, r.pos), word_at(r.bytes, r.pos + 8));
+    let &(name, value) = table.iter().find(|(name, _)| {
+        let [first_mask, second_mask] = name.masks;
+        name.words == [first & first_mask, second & second_mask]
+    })?;
+    r.pos += name.len;
+    Some(value)
 }
 
 /// Serde's names (checked in the tests against the types' own `by_name`).
@@ -1052,35 +1041,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_read_a_word_at_a_time() {
-        let letters = "abcdefghijklmnopq";
-        for len in 0..=17 {
+    fn unit_names_are_matched_a_word_at_a_time() {
+        let letters = "abcdefghijklmn";
+        for len in 0..=14 {
             let name = &letters[..len];
-            for after in ["", ",\"x\":1}", "}"] {
-                let json = format!("\"{name}\"{after}");
+            let table = [(quoted(name.as_bytes()), len)];
+            for after in ["", ",\"x\":1}", "}", " ", "\"", "ab\"", "\u{1}"] {
+                let json = format!("  \"{name}\"{after}");
                 let mut r = Reader::new(&json);
-                let code = word_name(&mut r);
-                if len <= 15 {
-                    assert_eq!(code, Some(code_of(name.as_bytes())), "{json}");
-                    assert_eq!(r.pos, len + 2, "{json}");
-                } else {
-                    assert_eq!(code, None, "{json}");
-                }
+                assert_eq!(unit(&mut r, &table), Some(len), "{json}");
+                assert_eq!(r.pos, len + 4, "{json}");
+            }
+            // Shorter, longer, changed, or not a string.
+            let mut others = vec![
+                format!("\"{name}x\""),
+                format!("\"{name}\\\"\""),
+                format!("\"{name}"),
+                format!("{name}\""),
+                format!("'{name}'"),
+            ];
+            if len > 0 {
+                others.push(format!("\"{}\"", &name[1..]));
+                others.push(format!("\"{}\"", &name[..len - 1]));
+                others.push(format!("\"{}#\"", &name[..len - 1]));
+                others.push(format!("\"#{}\"", &name[1..]));
+            }
+            for json in others {
+                assert_eq!(unit(&mut Reader::new(&json), &table), None, "{json}");
             }
         }
-        for json in ["\"ab", "ab\""] {
-            assert_eq!(word_name(&mut Reader::new(json)), None, "{json}");
-        }
-        // A name with an escape or a control character gets a code that names nothing.
+        // Escapes and control characters name nothing.
         for json in [
             "\"a\\\"b\"",
             "\"a\u{1}b\"",
             "\"all\\u006fw\"",
             "\"den\\u0079\"",
+            "\"deny\u{0}\"",
         ] {
-            for table in [&OUTCOME_KINDS[..], &[((0, 0), OutcomeKind::Deny)]] {
-                assert_eq!(unit(&mut Reader::new(json), table), None, "{json}");
-            }
+            assert_eq!(unit(&mut Reader::new(json), &OUTCOME_KINDS), None, "{json}");
         }
     }
 
@@ -1189,7 +1187,7 @@ mod tests {
             assert!(!same(a.as_bytes(), b.as_bytes()));
             assert!(!same(a.as_bytes(), &b.as_bytes()[1..]));
         }
-        fn unit_of<T: Copy>(table: &[(Code, T)], name: &str) -> Option<T> {
+        fn unit_of<T: Copy>(table: &[(Quoted, T)], name: &str) -> Option<T> {
             let json = format!("\"{name}\"");
             unit(&mut Reader::new(&json), table)
         }
