@@ -62,19 +62,20 @@ const fn sig_of(name: &[u8]) -> u64 {
 }
 
 /// Whether two texts are the same, compared eight bytes at a time (`==` on slices compares
-/// a byte at a time in Wasm).
+/// a byte at a time in Wasm), the last eight overlapping the words before them.
 fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
-    let word = |chunk: &[u8]| chunk.first_chunk::<8>().map(|w| u64::from_le_bytes(*w));
-    for (x, y) in a_words.by_ref().zip(b_words.by_ref()) {
-        if word(x) != word(y) {
-            return false;
-        }
+    let word = |chunk: Option<&[u8; 8]>| chunk.map(|w| u64::from_le_bytes(*w));
+    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(x), Some(y)) if x != y => return false,
+        (Some(_), Some(_)) => {}
+        _ => return a == b,
     }
-    a_words.remainder() == b_words.remainder()
+    a.chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .all(|(x, y)| word(x.first_chunk()) == word(y.first_chunk()))
 }
 
 /// No name has this signature: its bytes would be 0xff, which UTF-8 never holds.
@@ -868,9 +869,10 @@ fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
     let mut out = Outcome::new(OutcomeKind::Deny);
     let mut seen = 0u16;
     open(r, b'{')?;
-    let mut first = true;
+    // `to_json` writes `k` first.
+    let mut key = next_key_or(r, Some(const { guess(b"\"k\":") }), true);
     loop {
-        let bit = match next_key(r, first) {
+        let bit = match key {
             END => break,
             k if k == const { sig_of(b"k") } => 1,
             k if k == const { sig_of(b"rs") } => 1 << 1,
@@ -890,7 +892,6 @@ fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
             return None;
         }
         seen |= bit;
-        first = false;
         match bit {
             1 => out.kind = unit(r, &OUTCOME_KINDS)?,
             2 => out.reason = optional(r, |r| unit(r, &CANCEL_REASONS))?,
@@ -905,6 +906,7 @@ fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
             1024 => out.hold_minutes = optional(r, uint)?,
             _ => out.lines = optional(r, conditions)?,
         }
+        key = next_key(r, false);
     }
     // `k` is required.
     (seen & 1 != 0).then_some(out)
@@ -1018,15 +1020,20 @@ fn test(r: &mut Reader<'_>) -> Option<Test> {
 fn cutoff(r: &mut Reader<'_>) -> Option<Test> {
     let (mut at, mut days) = (None, None);
     open(r, b'{')?;
-    let mut first = true;
+    let mut key = next_key_or(r, Some(const { guess(b"\"at\":") }), true);
     loop {
-        match next_key(r, first) {
+        key = match key {
             END => break,
-            k if k == const { sig_of(b"at") } && at.is_none() => at = Some(uint(r)?),
-            k if k == const { sig_of(b"days") } && days.is_none() => days = Some(uint(r)?),
+            k if k == const { sig_of(b"at") } && at.is_none() => {
+                at = Some(uint(r)?);
+                next_key_or(r, Some(const { guess(b",\"days\":") }), false)
+            }
+            k if k == const { sig_of(b"days") } && days.is_none() => {
+                days = Some(uint(r)?);
+                next_key_or(r, None, false)
+            }
             _ => return None,
-        }
-        first = false;
+        };
     }
     Some(Test::Cutoff {
         at: at?,
@@ -1079,6 +1086,24 @@ mod tests {
             "\"deny\u{0}\"",
         ] {
             assert_eq!(unit(&mut Reader::new(json), &OUTCOME_KINDS), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn same_compares_every_byte() {
+        let letters = b"abcdefghijklmnopqrstuvwxyz";
+        for len in 0..=24 {
+            let a = &letters[..len];
+            // (A copy elsewhere in memory.)
+            let copy = a.to_vec();
+            assert!(same(a, &copy), "{len}");
+            assert!(!same(a, &letters[..len + 1]), "{len}");
+            assert!(!same(a, &letters[1..len + 1]) || len == 0, "{len}");
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] = b'#';
+                assert!(!same(a, &b), "{len} {at}");
+            }
         }
     }
 
