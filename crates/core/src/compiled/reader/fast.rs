@@ -84,30 +84,78 @@ const END: u64 = u64::MAX;
 /// [`next_key`] gives up: the signature of an empty key, which no record has.
 const GIVE_UP: u64 = 0;
 
-/// Names with their signatures, for [`named`].
-type Names<T, const N: usize> = [(u64, &'static str, T); N];
-
-// Evaluated at compile time only, where an index out of range fails the build.
-#[allow(clippy::indexing_slicing)]
-const fn signed<T: Copy, const N: usize>(names: [(&'static str, T); N]) -> Names<T, N> {
-    let mut out = [(0, "", names[0].1); N];
-    let mut i = 0;
-    while i < N {
-        out[i] = (sig_of(names[i].0.as_bytes()), names[i].0, names[i].1);
-        i += 1;
-    }
-    out
+/// A fact's name as [`fact_named`] compares it: its first and last eight bytes (the whole
+/// name, zero-padded, when shorter), and the name itself for any bytes between.
+#[derive(Clone, Copy)]
+struct FactName {
+    first: u64,
+    last: u64,
+    name: &'static str,
+    fact: Fact,
 }
 
-/// Sorted by signature, for a binary search.
+/// [`ends`] at compile time.
+// Evaluated at compile time only, where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const fn ends_of(name: &[u8]) -> (u64, u64) {
+    let len = name.len();
+    let (mut first, mut last) = (0, 0);
+    let mut i = 0;
+    while i < len && i < 8 {
+        first |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    if len < 8 {
+        return (first, first);
+    }
+    i = 0;
+    while i < 8 {
+        last |= (name[len - 8 + i] as u64) << (8 * i);
+        i += 1;
+    }
+    (first, last)
+}
+
+/// The first and last eight bytes of `name` as integers (the whole name, zero-padded, twice
+/// when shorter).
+fn ends(name: &[u8]) -> (u64, u64) {
+    match (name.first_chunk::<8>(), name.last_chunk::<8>()) {
+        (Some(first), Some(last)) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
+        _ => {
+            let word = name
+                .iter()
+                .rev()
+                .fold(0, |word, &byte| word << 8 | u64::from(byte));
+            (word, word)
+        }
+    }
+}
+
+/// The facts sorted by the length of their names.
 // Evaluated at compile time, where an index out of range fails the build.
 #[allow(clippy::indexing_slicing)]
-const FACT_NAMES: Names<Fact, { FACTS.len() }> = {
-    let mut table = signed(FACTS);
-    let mut i = 1;
+const FACT_NAMES: [FactName; FACTS.len()] = {
+    let mut table = [FactName {
+        first: 0,
+        last: 0,
+        name: "",
+        fact: FACTS[0].1,
+    }; FACTS.len()];
+    let mut i = 0;
+    while i < FACTS.len() {
+        let (first, last) = ends_of(FACTS[i].0.as_bytes());
+        table[i] = FactName {
+            first,
+            last,
+            name: FACTS[i].0,
+            fact: FACTS[i].1,
+        };
+        i += 1;
+    }
+    i = 1;
     while i < table.len() {
         let mut j = i;
-        while j > 0 && table[j - 1].0 > table[j].0 {
+        while j > 0 && table[j - 1].name.len() > table[j].name.len() {
             let swapped = table[j - 1];
             table[j - 1] = table[j];
             table[j] = swapped;
@@ -118,14 +166,38 @@ const FACT_NAMES: Names<Fact, { FACTS.len() }> = {
     table
 };
 
-/// A fact by its serde name.
+/// For each length of name, the range of [`FACT_NAMES`] with names that long.
+// Evaluated at compile time, where an index out of range (a name of 32 bytes or more) fails
+// the build.
+#[allow(clippy::indexing_slicing)]
+const FACT_SPANS: [(u8, u8); 32] = {
+    let mut spans = [(0, 0); 32];
+    let mut i = 0;
+    while i < FACT_NAMES.len() {
+        let len = FACT_NAMES[i].name.len();
+        if spans[len].0 == spans[len].1 {
+            spans[len].0 = i as u8;
+        }
+        spans[len].1 = i as u8 + 1;
+        i += 1;
+    }
+    spans
+};
+
+/// A fact by its serde name: among the names of its length, the one with the same first and
+/// last eight bytes (and the same bytes between).
 fn fact_named(name: &[u8]) -> Option<Fact> {
-    let code = sig(name);
-    let index = FACT_NAMES
-        .binary_search_by_key(&code, |&(s, _, _)| s)
-        .ok()?;
-    let &(_, full, fact) = FACT_NAMES.get(index)?;
-    (name.len() <= 7 || same(full.as_bytes(), name)).then_some(fact)
+    let &(from, to) = FACT_SPANS.get(name.len())?;
+    let (first, last) = ends(name);
+    FACT_NAMES
+        .get(usize::from(from)..usize::from(to))?
+        .iter()
+        .find(|f| {
+            f.first == first
+                && f.last == last
+                && (name.len() <= 16 || same(f.name.as_bytes(), name))
+        })
+        .map(|f| f.fact)
 }
 
 /// A unit variant's name with its quotes (at most 16 bytes), as two words of the text and the
@@ -179,11 +251,17 @@ fn word_at(bytes: &[u8], at: usize) -> u64 {
     let rest = bytes.get(at..).unwrap_or_default();
     match rest.first_chunk::<8>() {
         Some(word) => u64::from_le_bytes(*word),
-        None => rest
-            .iter()
-            .enumerate()
-            .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i)),
+        None => last_word(rest),
     }
+}
+
+/// [`word_at`] within eight bytes of the text's end: rare, so kept out of its callers.
+#[cold]
+#[inline(never)]
+fn last_word(rest: &[u8]) -> u64 {
+    rest.iter()
+        .enumerate()
+        .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i))
 }
 
 /// The bytes of `word` below byte `len` (at most 7).
@@ -231,19 +309,29 @@ const REFUND_METHODS: Codes<RefundMethod, 3> = coded([
     ("none", RefundMethod::None),
 ]);
 
-/// A string without escapes, as it stands in the text. (The names of variants have none.)
+/// A string as it stands in the text, found by its closing `"` alone, for names matched
+/// against a table: one with an escape or a control character holds bytes (`\`, below 0x20)
+/// that no name in a table holds, so it matches none and the caller gives up.
 #[inline(always)]
-fn plain<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+fn quoted_name<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
     if r.peek() != Some(b'"') {
         return None;
     }
     let start = r.pos + 1;
-    let end = plain_run_end(r.bytes, start);
-    if r.bytes.get(end) != Some(&b'"') {
-        return None;
+    let mut at = start;
+    loop {
+        // Past the text's end, zeros: never a `"`.
+        let quotes = quote_bytes(word_at(r.bytes, at));
+        if quotes != 0 {
+            let end = at + (quotes.trailing_zeros() / 8) as usize;
+            r.pos = end + 1;
+            return r.bytes.get(start..end);
+        }
+        if at >= r.bytes.len() {
+            return None;
+        }
+        at += 8;
     }
-    r.pos = end + 1;
-    r.bytes.get(start..end)
 }
 
 /// Gives up unless the byte after any whitespace is `byte` (`[` or `{`), which it takes.
@@ -948,7 +1036,7 @@ fn condition(r: &mut Reader<'_>) -> Option<Condition> {
     let condition = match name {
         k if k == const { sig_of(b"f") } => {
             open(r, b'[')?;
-            let fact = fact_named(plain(r)?)?;
+            let fact = fact_named(quoted_name(r)?)?;
             comma(r)?;
             let test = test(r)?;
             close(r, b']')?;
@@ -980,7 +1068,7 @@ fn quantifier(r: &mut Reader<'_>) -> Option<Quantifier> {
         close_variant(r)?;
         return Some(Quantifier::Count(test));
     }
-    match sig(plain(r)?) {
+    match sig(quoted_name(r)?) {
         k if k == const { sig_of(b"any") } => Some(Quantifier::Any),
         k if k == const { sig_of(b"all") } => Some(Quantifier::All),
         k if k == const { sig_of(b"none") } => Some(Quantifier::None),
@@ -1110,7 +1198,7 @@ mod tests {
     /// Keys and names with escapes, which `load` reads, are left to the full reader.
     #[test]
     fn escaped_keys_and_names_give_up() {
-        let plain = r#"{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[{"id":"a","t":1,"w":[{"f":["b2b",{"is":true}]}],"o":{"k":"deny"}}],"d":{"k":"allow"}}"#;
+        let plain = r#"{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[{"id":"a","t":1,"w":[{"f":["b2b",{"is":true}]},{"l":["any",[]]}],"o":{"k":"deny"}}],"d":{"k":"allow"}}"#;
         assert!(policy(&mut Reader::new(plain), None, None).is_ok());
         for (from, to) in [
             (r#""ver""#, r#""v\u0065r""#),
@@ -1121,6 +1209,9 @@ mod tests {
             (r#"{"f""#, r#"{"\u0066""#),
             (r#""k":"deny""#, r#""k":"d\u0065ny""#),
             (r#""k":"allow""#, r#""\u006b":"allow""#),
+            (r#""b2b""#, r#""b2\u0062""#),
+            (r#""b2b""#, r#""\u0062\u0032b""#),
+            (r#""any""#, r#""an\u0079""#),
         ] {
             let json = plain.replacen(from, to, 1);
             assert_ne!(json, plain);
@@ -1242,7 +1333,19 @@ mod tests {
             assert_eq!(unit_of(&CANCEL_REASONS, name), None, "{name}");
             assert_eq!(unit_of(&REFUND_METHODS, name), None, "{name}");
         }
+        for name in [
+            "",
+            "b2",
+            "b2bb",
+            "product_tag",
+            "product_tagss",
+            &"x".repeat(31),
+            &"x".repeat(40),
+        ] {
+            assert_eq!(fact_named(name.as_bytes()), None, "{name}");
+        }
         for (name, fact) in FACTS {
+            assert_eq!(ends(name.as_bytes()), ends_of(name.as_bytes()), "{name}");
             assert_eq!(fact_named(name.as_bytes()), Some(fact));
             // A changed byte anywhere, even where a long name's signature does not look.
             for at in 0..name.len() {
