@@ -518,6 +518,7 @@ fn map_key<'a>(r: &mut Reader<'a>) -> Option<Cow<'a, str>> {
     Some(key)
 }
 
+#[inline(always)]
 fn colon(r: &mut Reader<'_>) -> Option<()> {
     if r.peek() != Some(b':') {
         return None;
@@ -623,6 +624,7 @@ fn skip_value(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
     }
 }
 
+#[inline(always)]
 fn comma(r: &mut Reader<'_>) -> Option<()> {
     if r.peek() != Some(b',') {
         return None;
@@ -950,6 +952,53 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
     }))
 }
 
+/// By the bit of an outcome's key, the key `to_json` most often writes after it (as the
+/// presets have them) as [`next_outcome_key`] compares it: `,"key":` as an integer, and the
+/// key's signature; zeros for the `}`. (Two integers a key, not a [`Guess`]: a smaller table.)
+const OUTCOME_KEYS_AFTER: [(u64, u64); 12] = {
+    const fn after(text: &[u8]) -> (u64, u64) {
+        let guess = guess(text);
+        (guess.word, guess.sig)
+    }
+    [
+        after(b",\"rs\":"),
+        after(b",\"rf\":"),
+        after(b",\"rk\":"),
+        after(b",\"rk\":"),
+        after(b",\"n\":"),
+        (0, 0),
+        after(b",\"tg\":"),
+        after(b",\"msg\":"),
+        (0, 0),
+        (0, 0),
+        (0, 0),
+        (0, 0),
+    ]
+};
+
+/// After the value of the outcome's key `bit`: [`next_key`], trying the key in
+/// [`OUTCOME_KEYS_AFTER`] (or the `}`) first.
+#[inline(always)]
+fn next_outcome_key(r: &mut Reader<'_>, bit: u16) -> u64 {
+    let (word, sig) = OUTCOME_KEYS_AFTER
+        .get(bit.trailing_zeros() as usize)
+        .copied()
+        .unwrap_or_default();
+    if word == 0 {
+        return next_key_or(r, None, false);
+    }
+    // Every guess in the table is shorter than eight bytes.
+    let len = 8 - word.leading_zeros() / 8;
+    let text = r.bytes.get(r.pos..).and_then(<[u8]>::first_chunk::<8>);
+    if let Some(text) = text
+        && low_bytes(u64::from_le_bytes(*text), len) == word
+    {
+        r.pos += len as usize;
+        return sig;
+    }
+    next_key(r, false)
+}
+
 /// An outcome, built in place: a bit per key read (so a repeated key gives up) rather than a
 /// slot per field, which spares moving every field once more at the end.
 #[inline(never)]
@@ -994,7 +1043,7 @@ fn outcome(r: &mut Reader<'_>) -> Option<Outcome> {
             1024 => out.hold_minutes = optional(r, uint)?,
             _ => out.lines = optional(r, conditions)?,
         }
-        key = next_key(r, false);
+        key = next_outcome_key(r, bit);
     }
     // `k` is required.
     (seen & 1 != 0).then_some(out)
@@ -1262,6 +1311,57 @@ mod tests {
         ] {
             let json = plain.replacen(from, to, 1);
             assert_ne!(json, plain);
+            assert!(
+                policy(&mut Reader::new(&json), None, None).is_err(),
+                "{json}"
+            );
+        }
+    }
+
+    /// An outcome's keys in `to_json`'s order, in others, and repeated where the next key is
+    /// guessed.
+    #[test]
+    fn outcome_keys_read_in_any_order_once() {
+        let doc = |outcome: &str| {
+            format!(r#"{{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","r":[],"d":{outcome}}}"#)
+        };
+        let outcomes = [
+            r#"{"k":"cancel","rs":"CUSTOMER","rf":"original","rk":true,"n":true}"#,
+            r#"{"k":"cancel","rs":"CUSTOMER","rf":"original","rk":true,"n":true,"msg":"a"}"#,
+            r#"{"k":"cancel","rs":"FRAUD","rf":"none","fee":{"pct":5.0},"rk":false,"n":true,"msg":"a","ln":[]}"#,
+            r#"{"k":"review","sn":"x","tg":["t"],"msg":"a"}"#,
+            r#"{"k":"hold","sn":"x","tg":["t"],"hr":"h","hm":5}"#,
+            r#"{"k":"allow","msg":"a"}"#,
+            r#"{"k":"deny"}"#,
+            r#"{"n":true,"k":"cancel","rk":true,"rf":"original","rs":"CUSTOMER"}"#,
+            r#"{"msg":"a","tg":["t"],"sn":"x","k":"review"}"#,
+            r#"{ "k" : "cancel" , "rs" : "CUSTOMER" , "rf" : "original" , "n" : true }"#,
+        ];
+        for outcome in outcomes {
+            let json = doc(outcome);
+            let fast = policy(&mut Reader::new(&json), None, None);
+            assert_eq!(fast, Ok(CompiledPolicy::load(&json).unwrap()), "{json}");
+        }
+        for (from, to) in [
+            (r#""k":"cancel","#, r#""k":"cancel","k":"cancel","#),
+            (r#""rs":"CUSTOMER","#, r#""rs":"CUSTOMER","rs":"FRAUD","#),
+            (r#""rf":"original","#, r#""rf":"original","rf":"none","#),
+            (r#""rk":true,"#, r#""rk":true,"rk":true,"#),
+            (r#""n":true"#, r#""n":true,"n":true"#),
+            (r#""rs":"CUSTOMER","#, r#""rs":"CUSTOMER","k":"allow","#),
+        ] {
+            let json = doc(&outcomes[0].replacen(from, to, 1));
+            assert!(
+                policy(&mut Reader::new(&json), None, None).is_err(),
+                "{json}"
+            );
+        }
+        for (from, to) in [
+            (r#""sn":"x","#, r#""sn":"x","sn":"y","#),
+            (r#""tg":["t"],"#, r#""tg":["t"],"tg":[],"#),
+            (r#""msg":"a""#, r#""msg":"a","msg":"b""#),
+        ] {
+            let json = doc(&outcomes[3].replacen(from, to, 1));
             assert!(
                 policy(&mut Reader::new(&json), None, None).is_err(),
                 "{json}"
