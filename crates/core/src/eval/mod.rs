@@ -6,6 +6,8 @@ pub mod conditions;
 #[cfg(feature = "explain")]
 pub mod describe;
 
+use std::cell::OnceCell;
+
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 pub use actions::{STAFF_NOTE_LIMIT, message_locales};
@@ -13,7 +15,7 @@ pub use actions::{STAFF_NOTE_LIMIT, message_locales};
 use crate::compiled::{CompiledPolicy, Condition, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
 use crate::facts::Facts;
-use conditions::{LineCheck, Tri, eval_all};
+use conditions::{LineCheck, LineTagSets, Tri, eval_all};
 
 /// What to include besides the decision.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +33,10 @@ pub struct Context<'a> {
     pub trigger: Trigger,
     pub now_local: Option<NaiveDateTime>,
     pub placed_local: Option<NaiveDateTime>,
+    /// Worked out when a rule first needs them, then shared by every rule: each rule would
+    /// otherwise walk every line again to learn the same thing.
+    line_tags: OnceCell<Option<LineTagSets<'a>>>,
+    quantity_range: OnceCell<Option<(i64, i64)>>,
 }
 
 impl<'a> Context<'a> {
@@ -49,7 +55,26 @@ impl<'a> Context<'a> {
             trigger,
             now_local,
             placed_local,
+            line_tags: OnceCell::new(),
+            quantity_range: OnceCell::new(),
         }
+    }
+
+    /// The lines' product tags as bit sets, or `None` when the order has more distinct tags
+    /// than a set holds.
+    pub fn line_tags(&self) -> Option<&LineTagSets<'a>> {
+        self.line_tags
+            .get_or_init(|| LineTagSets::new(&self.facts.order.line_items))
+            .as_ref()
+    }
+
+    /// The smallest and the largest line quantity, or `None` for an order without lines.
+    pub fn quantity_range(&self) -> Option<(i64, i64)> {
+        *self.quantity_range.get_or_init(|| {
+            let mut quantities = self.facts.order.line_items.iter().map(|l| l.quantity);
+            let first = quantities.next()?;
+            Some(quantities.fold((first, first), |(low, high), q| (low.min(q), high.max(q))))
+        })
     }
 
     pub fn minutes_since_placed(&self) -> Option<i64> {
