@@ -119,39 +119,64 @@ pub fn eval(cond: &Condition, ctx: &Context, line: Option<&LineFacts>) -> Tri {
 
 fn eval_lines(quantifier: &Quantifier, conds: &[Condition], ctx: &Context) -> Tri {
     let lines = ctx.facts.order.line_items.iter();
+    let check = LineCheck::new(conds);
     // A loop of its own for the usual checks, so that each line costs only its test.
-    match LineCheck::new(conds) {
+    match check {
         LineCheck::Number(NumberField::Quantity, compare, bound) => {
-            quantity_by_range(quantifier, compare, bound, ctx.quantity_range()).unwrap_or_else(
-                || {
-                    quantify(
-                        quantifier,
-                        lines
-                            .map(|line| Tri::from_bool(compare.holds(line.quantity as f64, bound))),
-                    )
-                },
-            )
+            if let Some(result) =
+                quantity_by_range(quantifier, compare, bound, ctx.quantity_range())
+            {
+                return result;
+            }
+            return quantify(
+                quantifier,
+                lines.map(|line| Tri::from_bool(compare.holds(line.quantity as f64, bound))),
+            );
         }
         LineCheck::Glob {
             field,
-            literal,
-            rest,
-        } => quantify(
-            quantifier,
-            lines.map(|line| glob_line(field, literal, rest, line)),
-        ),
-        LineCheck::ProductTags { test, untagged } => ctx
-            .line_tags()
-            .and_then(|sets| sets.quantify(quantifier, test, untagged))
-            .unwrap_or_else(|| {
-                quantify(
-                    quantifier,
-                    lines.map(|line| tags_line(test, untagged, line)),
-                )
-            }),
-        check => quantify(quantifier, lines.map(|line| check.test(line, ctx))),
+            pattern,
+            first,
+        } => {
+            return quantify(
+                quantifier,
+                lines.map(|line| glob_line(field, pattern, first, line)),
+            );
+        }
+        LineCheck::ProductTags { test, untagged } => {
+            // On a short order, building the sets costs more than the comparisons they save.
+            if ctx.facts.order.line_items.len() >= TAG_SETS_MIN_LINES
+                && let Some(sets) = ctx.line_tags()
+            {
+                // Without tags on any line, every line gives `untagged`.
+                if !sets.tagged && !sets.lines.is_empty() {
+                    match quantifier {
+                        Quantifier::Any | Quantifier::All => return untagged,
+                        Quantifier::None => return untagged.not(),
+                        Quantifier::Count(_) => {}
+                    }
+                }
+                if let Some(mask) = sets.mask(test) {
+                    return quantify(
+                        quantifier,
+                        sets.lines.iter().map(|&bits| {
+                            if bits == 0 {
+                                untagged
+                            } else {
+                                Tri::from_bool(mask.holds(bits))
+                            }
+                        }),
+                    );
+                }
+            }
+        }
+        _ => {}
     }
+    quantify(quantifier, lines.map(|line| check.test(line, ctx)))
 }
+
+/// The fewest lines for which tag tests use `LineTagSets`.
+const TAG_SETS_MIN_LINES: usize = 8;
 
 /// A line quantity test read off the order's smallest and largest quantities, where those
 /// decide it: `>`/`>=` holds on some line when it holds on the largest, on every line when it
@@ -170,36 +195,25 @@ fn quantity_by_range(
         Compare::Lt | Compare::Le => (smallest, largest),
         Compare::Eq | Compare::Ne => return None,
     };
-    let holds = |quantity: i64| Tri::from_bool(compare.holds(quantity as f64, bound));
-    match quantifier {
-        Quantifier::Any => Some(holds(for_some)),
-        Quantifier::None => Some(holds(for_some).not()),
-        Quantifier::All => Some(holds(for_every)),
-        Quantifier::Count(_) => None,
-    }
+    let quantity = match quantifier {
+        Quantifier::Any | Quantifier::None => for_some,
+        Quantifier::All => for_every,
+        Quantifier::Count(_) => return None,
+    };
+    let holds = Tri::from_bool(compare.holds(quantity as f64, bound));
+    Some(if matches!(quantifier, Quantifier::None) {
+        holds.not()
+    } else {
+        holds
+    })
 }
 
-/// `quantify` over `count` lines that all give `result`.
-fn quantify_same(quantifier: &Quantifier, result: Tri, count: usize) -> Tri {
-    match quantifier {
-        Quantifier::Any if count == 0 => Tri::False,
-        Quantifier::Any => result,
-        Quantifier::None => quantify_same(&Quantifier::Any, result, count).not(),
-        Quantifier::All if count == 0 => Tri::True,
-        Quantifier::All => result,
-        Quantifier::Count(test) => {
-            let matched = if result == Tri::True { count } else { 0 };
-            apply(Fact::LineCount, test, &Value::Num(matched as f64))
-        }
-    }
-}
-
-/// Each line's product tags as a set of bits, one per distinct tag of the order (taken as a
-/// set test compares them, see `compared_tags`): a tag test then costs one mask per line,
-/// where comparing texts cost hundreds of instructions per line and rule.
+/// Each line's product tags as a set of bits, one per distinct tag of the order: a tag test
+/// then costs one mask per line, where comparing texts cost hundreds of instructions per line
+/// and rule.
 pub struct LineTagSets<'a> {
     /// The distinct tags: no two of them compare equal.
-    distinct: Vec<Cow<'a, str>>,
+    distinct: Vec<&'a str>,
     /// Per line, the bits of the `distinct` tags it has: zero exactly when it has no tags.
     lines: Vec<u64>,
     tagged: bool,
@@ -214,48 +228,44 @@ struct TagMask {
     negate: bool,
 }
 
+impl TagMask {
+    fn holds(self, bits: u64) -> bool {
+        ((bits ^ self.flip) & self.mask == 0) != self.negate
+    }
+}
+
 impl<'a> LineTagSets<'a> {
-    /// `None` when the order has more than 64 distinct tags.
+    /// `None` when the order has more than 64 distinct tags, or a line whose tags a set test
+    /// compares lower-cased copies of (an upper-case letter among non-ASCII text; the
+    /// policy's tags, and so the Function's, are lower case): its texts are compared instead.
     pub fn new(lines: &'a [LineFacts]) -> Option<Self> {
         let ci = Fact::ProductTags.case_insensitive();
-        let mut sets = LineTagSets {
-            distinct: Vec::new(),
-            lines: Vec::with_capacity(lines.len()),
-            tagged: false,
-        };
+        let mut distinct: Vec<&'a str> = Vec::new();
+        let mut sets = Vec::with_capacity(lines.len());
+        let mut tagged = false;
         for line in lines {
-            let mut bits = 0;
-            if line.product_tags.is_empty() {
-                sets.lines.push(bits);
-                continue;
-            }
-            match compared_tags(&line.product_tags, ci) {
-                Cow::Borrowed(tags) => {
-                    for tag in tags {
-                        bits |= sets.bit(Cow::Borrowed(tag.as_str()), ci)?;
+            let Cow::Borrowed(tags) = compared_tags(&line.product_tags, ci) else {
+                return None;
+            };
+            let mut bits = 0u64;
+            for tag in tags {
+                let index = match distinct.iter().position(|d| text_eq(ci, d, tag)) {
+                    Some(index) => index,
+                    None => {
+                        distinct.push(tag);
+                        distinct.len() - 1
                     }
-                }
-                Cow::Owned(tags) => {
-                    for tag in tags {
-                        bits |= sets.bit(Cow::Owned(tag), ci)?;
-                    }
-                }
+                };
+                bits |= 1u64.checked_shl(u32::try_from(index).ok()?)?;
             }
-            sets.tagged |= bits != 0;
-            sets.lines.push(bits);
+            tagged |= bits != 0;
+            sets.push(bits);
         }
-        Some(sets)
-    }
-
-    fn bit(&mut self, tag: Cow<'a, str>, ci: bool) -> Option<u64> {
-        let index = match self.distinct.iter().position(|d| text_eq(ci, d, &tag)) {
-            Some(index) => index,
-            None => {
-                self.distinct.push(tag);
-                self.distinct.len() - 1
-            }
-        };
-        1u64.checked_shl(u32::try_from(index).ok()?)
+        Some(LineTagSets {
+            distinct,
+            lines: sets,
+            tagged,
+        })
     }
 
     /// The bits of the distinct tags equal to one of `values`, and whether every value is
@@ -275,41 +285,26 @@ impl<'a> LineTagSets<'a> {
 
     /// `set_test` on a line with tags, as a mask; `None` for a test that is not a set test.
     fn mask(&self, test: &Test) -> Option<TagMask> {
-        let ci = Fact::ProductTags.case_insensitive();
-        let mask = |flip, mask, negate| TagMask { flip, mask, negate };
-        Some(match test {
+        let (Test::AnyOf(values)
+        | Test::AllOf(values)
+        | Test::NoneOf(values)
+        | Test::AllIn(values)) = test
+        else {
+            return None;
+        };
+        let (bits, every) = self.bits_of(values, Fact::ProductTags.case_insensitive());
+        let (flip, mask, negate) = match test {
             // Some value among the line's tags: the masked bits are not all zero.
-            Test::AnyOf(values) => mask(0, self.bits_of(values, ci).0, true),
+            Test::AnyOf(_) => (0, bits, true),
             // Every value among them: no value's bit is missing. A value no line has fails
             // every line.
-            Test::AllOf(values) => match self.bits_of(values, ci) {
-                (bits, true) => mask(!0, bits, false),
-                (_, false) => mask(0, 0, true),
-            },
-            Test::NoneOf(values) => mask(0, self.bits_of(values, ci).0, false),
+            Test::AllOf(_) if every => (!0, bits, false),
+            Test::AllOf(_) => (0, 0, true),
             // Every tag of the line among the values: no bit outside theirs.
-            Test::AllIn(values) => mask(0, !self.bits_of(values, ci).0, false),
-            _ => return None,
-        })
-    }
-
-    /// `quantify` over the lines' `tags_line` results; `None` for a test that is not a set
-    /// test.
-    fn quantify(&self, quantifier: &Quantifier, test: &Test, untagged: Tri) -> Option<Tri> {
-        if !self.tagged {
-            return Some(quantify_same(quantifier, untagged, self.lines.len()));
-        }
-        let TagMask { flip, mask, negate } = self.mask(test)?;
-        Some(quantify(
-            quantifier,
-            self.lines.iter().map(|&bits| {
-                if bits == 0 {
-                    untagged
-                } else {
-                    Tri::from_bool(((bits ^ flip) & mask == 0) != negate)
-                }
-            }),
-        ))
+            Test::AllIn(_) => (0, !bits, false),
+            _ => (0, bits, false),
+        };
+        Some(TagMask { flip, mask, negate })
     }
 }
 
@@ -336,23 +331,17 @@ fn quantify(quantifier: &Quantifier, results: impl Iterator<Item = Tri>) -> Tri 
     }
 }
 
-/// `glob(pattern, text)` for a pattern split before its first wildcard: the literal start is
-/// compared first, and most texts fail there.
-fn glob_line(field: TextField, literal: &[u8], rest: &[u8], line: &LineFacts) -> Tri {
+/// `glob(pattern, text)`, where `first` is the pattern's first byte when that is no wildcard:
+/// a text that does not start with it fails without a call to the matcher (most texts fail
+/// there).
+fn glob_line(field: TextField, pattern: &str, first: Option<u8>, line: &LineFacts) -> Tri {
     let text = match field {
         TextField::Sku => &line.sku,
         TextField::ProductType => &line.product_type,
         TextField::Vendor => &line.vendor,
     };
     text.as_deref().map_or(Tri::Unknown, |t| {
-        Tri::from_bool(
-            t.as_bytes()
-                .split_at_checked(literal.len())
-                // The first byte apart, without a call to compare the slices.
-                .is_some_and(|(start, tail)| {
-                    start.first() == literal.first() && start == literal && glob_bytes(rest, tail)
-                }),
-        )
+        Tri::from_bool(first.is_none_or(|b| t.as_bytes().first() == Some(&b)) && glob(pattern, t))
     })
 }
 
@@ -373,12 +362,12 @@ fn tags_line(test: &Test, untagged: Tri, line: &LineFacts) -> Tri {
 pub enum LineCheck<'p> {
     /// A line number compared with a constant: one comparison per line.
     Number(NumberField, Compare, f64),
-    /// A line text that may be missing, matched against a glob: its bytes before the first
-    /// wildcard, and the rest.
+    /// A line text that may be missing, matched against a glob, and the glob's first byte
+    /// unless it is a wildcard.
     Glob {
         field: TextField,
-        literal: &'p [u8],
-        rest: &'p [u8],
+        pattern: &'p str,
+        first: Option<u8>,
     },
     /// Product tags; the answer for a line without tags (in the Function, a line has only the
     /// tags the policy asks about, so most have none) is worked out once.
@@ -452,17 +441,11 @@ impl<'p> LineCheck<'p> {
                     Fact::ProductType => TextField::ProductType,
                     _ => TextField::Vendor,
                 };
-                let pattern = pattern.as_bytes();
-                // Before the first wildcard, the matcher can only compare bytes one for one.
-                let wildcard = pattern
-                    .iter()
-                    .position(|b| matches!(b, b'*' | b'?'))
-                    .unwrap_or(pattern.len());
-                let (literal, rest) = pattern.split_at_checked(wildcard).unwrap_or((pattern, &[]));
+                let first = pattern.bytes().next().filter(|b| !matches!(b, b'*' | b'?'));
                 LineCheck::Glob {
                     field,
-                    literal,
-                    rest,
+                    pattern,
+                    first,
                 }
             }
             [Condition::Fact(fact, test)] => {
@@ -497,9 +480,9 @@ impl<'p> LineCheck<'p> {
             }
             LineCheck::Glob {
                 field,
-                literal,
-                rest,
-            } => glob_line(*field, literal, rest, line),
+                pattern,
+                first,
+            } => glob_line(*field, pattern, *first, line),
             LineCheck::ProductTags { test, untagged } => tags_line(test, *untagged, line),
             LineCheck::Fact(fact, test) => test_fact(*fact, test, ctx, Some(line)),
             LineCheck::Conditions(conds) => eval_all(conds, ctx, Some(line)).0,
@@ -708,12 +691,9 @@ fn rank(level: &str) -> Option<usize> {
 /// `*` matches any run of characters, `?` exactly one. Walks both strings in place: this runs
 /// once per line and rule, so it must not allocate. Works on bytes: a literal character
 /// matches exactly when its UTF-8 bytes do, and `?` skips the whole character.
-fn glob(pattern: &str, text: &str) -> bool {
-    glob_bytes(pattern.as_bytes(), text.as_bytes())
-}
-
 #[inline(never)]
-fn glob_bytes(pattern: &[u8], text: &[u8]) -> bool {
+fn glob(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0, 0);
     // After the last `*`: where the pattern resumes and where in the text it was last tried.
     let mut backtrack: Option<(usize, usize)> = None;
@@ -823,6 +803,7 @@ fn tags_test(test: &Test, tags: &[String], ci: bool) -> Tri {
 
 /// Tags as set tests compare them: lower-cased, except that ASCII tags need no copy, since a
 /// case-insensitive comparison gives the same answer with or without it.
+#[inline(never)]
 fn compared_tags(tags: &[String], ci: bool) -> Cow<'_, [String]> {
     if ci && tags.iter().all(|t| t.is_ascii()) {
         Cow::Borrowed(tags)
@@ -841,7 +822,9 @@ fn text_eq(ci: bool, a: &str, b: &str) -> bool {
 
 /// `str::eq_ignore_ascii_case`, eight bytes at a time: tag tests compare every tag of every
 /// line with the policy's (byte by byte, this was most of the evaluator's time on tagged
-/// orders in the Function).
+/// orders in the Function). Out of line: inlined at each of its callers, it cost more module
+/// size than the call saves instructions.
+#[inline(never)]
 fn eq_ignore_ascii_case(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -1115,17 +1098,24 @@ mod tests {
         let orders = [
             order(vec![]),
             order(vec![line(1, "A", vec![]), line(5, "B", vec![])]),
-            // Equal in any case, the Kelvin sign (lower-cased to `k`), a title-case letter
-            // that is not upper case (lower-cased only beside an upper-case one), repeats.
+            // Equal in any case, repeats, non-ASCII tags without an upper-case letter (a
+            // title-case letter is not one).
             order(vec![
                 line(-2, "SKU-1", strings(&["Sale", "SALE", "sale"])),
-                line(0, "SKU-12", strings(&["\u{212A}", "x"])),
+                line(0, "SKU-12", strings(&["k", "x"])),
                 line(7, "ÉTÉ-3", strings(&["ǅ"])),
-                line(7, "É", strings(&["ǅ", "Été"])),
+                line(7, "É", strings(&["ǅ", "été"])),
                 line(3, "", vec![]),
                 line(i64::MAX, "sku-1", strings(&["k", "K", "gift"])),
             ]),
-            // More distinct tags than a line's bit set holds: the texts are compared.
+            // Tags compared lower-cased: the Kelvin sign (lower case `k`), a title-case letter
+            // beside an upper-case one.
+            order(vec![
+                line(1, "SKU-1", strings(&["sale"])),
+                line(2, "SKU-2", strings(&["\u{212A}", "x"])),
+                line(3, "SKU-3", strings(&["ǅ", "Été"])),
+            ]),
+            // More distinct tags than a line's bit set holds.
             order(vec![
                 line(1, "SKU-1", many_tags[..40].to_vec()),
                 line(2, "SKU-2", many_tags[30..].to_vec()),
@@ -1148,6 +1138,7 @@ mod tests {
             Test::AnyOf(strings(&["sale"])),
             Test::AnyOf(strings(&["k", "nothing"])),
             Test::AnyOf(strings(&["ǆ"])),
+            Test::AnyOf(strings(&["été", "ǅ"])),
             Test::AnyOf(strings(&["ǅ", "tag-69"])),
             Test::AllOf(strings(&["SALE", "x"])),
             Test::AllOf(strings(&["k", "gift"])),
@@ -1162,13 +1153,19 @@ mod tests {
         ];
         for facts in &orders {
             assert_line_checks_agree(facts, &tests);
+            // Long enough for the tag sets.
+            let mut long = facts.clone();
+            long.order.line_items = [facts.order.line_items.as_slice(); 3].concat();
+            assert_line_checks_agree(&long, &tests);
         }
+        assert!(orders[2].order.line_items.len() * 3 >= TAG_SETS_MIN_LINES);
         let sets = |facts: &Facts| {
             LineTagSets::new(&facts.order.line_items).map(|sets| (sets.distinct.len(), sets.tagged))
         };
         assert_eq!(sets(&orders[1]), Some((0, false)));
-        assert_eq!(sets(&orders[2]), Some((7, true)));
+        assert_eq!(sets(&orders[2]), Some((6, true)));
         assert_eq!(sets(&orders[3]), None);
+        assert_eq!(sets(&orders[4]), None);
     }
 
     /// Every way the evaluator tests a line condition (the line checks, the condition walk,

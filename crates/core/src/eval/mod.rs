@@ -6,7 +6,7 @@ pub mod conditions;
 #[cfg(feature = "explain")]
 pub mod describe;
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
@@ -36,7 +36,8 @@ pub struct Context<'a> {
     /// Worked out when a rule first needs them, then shared by every rule: each rule would
     /// otherwise walk every line again to learn the same thing.
     line_tags: OnceCell<Option<LineTagSets<'a>>>,
-    quantity_range: OnceCell<Option<(i64, i64)>>,
+    /// `None` until read, then `Some(None)` for an order without lines.
+    quantity_range: Cell<Option<Option<(i64, i64)>>>,
 }
 
 impl<'a> Context<'a> {
@@ -56,25 +57,34 @@ impl<'a> Context<'a> {
             now_local,
             placed_local,
             line_tags: OnceCell::new(),
-            quantity_range: OnceCell::new(),
+            quantity_range: Cell::new(None),
         }
     }
 
-    /// The lines' product tags as bit sets, or `None` when the order has more distinct tags
-    /// than a set holds.
+    /// The lines' product tags as bit sets, or `None` where those cannot stand for them (see
+    /// `LineTagSets::new`).
     pub fn line_tags(&self) -> Option<&LineTagSets<'a>> {
-        self.line_tags
-            .get_or_init(|| LineTagSets::new(&self.facts.order.line_items))
-            .as_ref()
+        // `get_or_init` would bring in a panic for a re-entrant initialisation.
+        if self.line_tags.get().is_none() {
+            let _ = self
+                .line_tags
+                .set(LineTagSets::new(&self.facts.order.line_items));
+        }
+        self.line_tags.get().and_then(Option::as_ref)
     }
 
     /// The smallest and the largest line quantity, or `None` for an order without lines.
     pub fn quantity_range(&self) -> Option<(i64, i64)> {
-        *self.quantity_range.get_or_init(|| {
-            let mut quantities = self.facts.order.line_items.iter().map(|l| l.quantity);
-            let first = quantities.next()?;
-            Some(quantities.fold((first, first), |(low, high), q| (low.min(q), high.max(q))))
-        })
+        if let Some(range) = self.quantity_range.get() {
+            return range;
+        }
+        let mut range = None;
+        for line in &self.facts.order.line_items {
+            let q = line.quantity;
+            range = Some(range.map_or((q, q), |(low, high): (i64, i64)| (low.min(q), high.max(q))));
+        }
+        self.quantity_range.set(Some(range));
+        range
     }
 
     pub fn minutes_since_placed(&self) -> Option<i64> {
