@@ -7,13 +7,13 @@
 //! not, leaving it to the full reader: a repeated or unknown key, a struct as an array,
 //! `{"unit": null}`, a bad value, ... So it needs no slots for values that a repeated key may
 //! replace and no error wording, and what it accepts it reads as the full reader does: strings,
-//! numbers, nesting depth and whitespace go through the same [`Reader`] methods, and skipped
-//! message locales through [`Reader::skip`], which checks them as JSON.
+//! numbers, nesting depth and whitespace go through the same [`Reader`] methods, and what it
+//! skips (message locales of other requests, rules of other triggers) is checked as JSON.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{FACTS, Messages, Reader, plain_run_end};
+use super::{FACTS, MAX_DEPTH, Messages, Reader, plain_run_end};
 use crate::catalog::Fact;
 use crate::compiled::{CompiledPolicy, Condition, FORMAT_VERSION, Quantifier, Rule, Test};
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
@@ -564,64 +564,125 @@ fn skip_texts(r: &mut Reader<'_>) -> Option<()> {
     Some(())
 }
 
-/// After a member's value: passes over the object's other members and takes its `}`, each
-/// value checked as JSON (its numbers by their grammar only). Sets `product_tags` when a
-/// string value is `"product_tags"`.
-fn skip_members(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
-    while more_members(r, false)? {
-        skip_string(r)?;
-        colon(r)?;
-        skip_value(r, product_tags)?;
+/// Passes over JSON checked as [`Reader::skip`]'s grammar, its numbers by their grammar only:
+/// the rest of an object after a member's value, and its `}` (`inside_object`), or one
+/// value. Sets `product_tags` when a string value (not a key) is `"product_tags"`.
+///
+/// One loop rather than a call per value, a bit per open container telling objects from
+/// arrays; text as `to_json` writes it (no whitespace, strings without escapes) takes the
+/// shortest way through. Nesting stops at the full reader's limit ([`Reader::enter`]).
+#[inline(never)]
+fn skip_json(r: &mut Reader<'_>, inside_object: bool, product_tags: &mut bool) -> Option<()> {
+    let bytes = r.bytes;
+    let mut at = r.pos;
+    // A bit per open container, the innermost lowest: set for an object. (`MAX_DEPTH` < 128.)
+    let (mut open, mut depth) = (u128::from(inside_object), u32::from(inside_object));
+    let outer = r.depth.checked_sub(depth)?;
+    let mut value = !inside_object;
+    loop {
+        if value {
+            match next_byte(r, &mut at)? {
+                b'"' => {
+                    let end = string_end(bytes, at + 1);
+                    if bytes.get(end) == Some(&b'"') {
+                        // (Compared only at this length: rare.)
+                        if end - at == 13 && bytes.get(at..=end) == Some(b"\"product_tags\"") {
+                            *product_tags = true;
+                        }
+                        at = end + 1;
+                    } else {
+                        // An escape (so never `"product_tags"` as written), or an error.
+                        r.pos = at;
+                        r.string().ok()?;
+                        at = r.pos;
+                    }
+                }
+                byte @ (b'{' | b'[') => {
+                    if outer + depth >= MAX_DEPTH {
+                        return None;
+                    }
+                    let object = byte == b'{';
+                    open = open << 1 | u128::from(object);
+                    depth += 1;
+                    at += 1;
+                    match next_byte(r, &mut at) {
+                        // Empty: its end is taken below.
+                        Some(b'}' | b']') => {}
+                        _ if object => {
+                            at = key_end(r, at)?;
+                            continue;
+                        }
+                        _ => continue,
+                    }
+                }
+                b't' if bytes.get(at..at + 4) == Some(b"true") => at += 4,
+                b'f' if bytes.get(at..at + 5) == Some(b"false") => at += 5,
+                b'n' if bytes.get(at..at + 4) == Some(b"null") => at += 4,
+                b'-' | b'0'..=b'9' => {
+                    r.pos = at;
+                    r.number().ok()?;
+                    at = r.pos;
+                }
+                _ => return None,
+            }
+        }
+        // After a value: `,` and the next (key and) value, or the innermost container's end.
+        value = true;
+        if depth == 0 {
+            break;
+        }
+        let object = open & 1 == 1;
+        match next_byte(r, &mut at)? {
+            b',' if object => at = key_end(r, at + 1)?,
+            b',' => at += 1,
+            b'}' if object => (at, open, depth, value) = (at + 1, open >> 1, depth - 1, false),
+            b']' if !object => (at, open, depth, value) = (at + 1, open >> 1, depth - 1, false),
+            _ => return None,
+        }
     }
+    r.pos = at;
+    r.depth = outer;
     Some(())
 }
 
-/// Passes over any JSON value, checked as [`skip_members`] checks it. Its recursion is bounded
-/// by the nesting limit ([`Reader::enter`]).
-fn skip_value(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
-    match r.peek()? {
-        b'"' => {
-            let start = r.pos;
-            skip_string(r)?;
-            // (Compared only at this length: rare.)
-            if r.pos - start == 14 && r.bytes.get(start..r.pos) == Some(b"\"product_tags\"") {
-                *product_tags = true;
-            }
-            Some(())
+/// For [`skip_json`]: the byte at `at` past any whitespace (moving `at` there), `None` at the
+/// text's end.
+#[inline(always)]
+fn next_byte(r: &mut Reader<'_>, at: &mut usize) -> Option<u8> {
+    match r.bytes.get(*at) {
+        Some(&byte) if byte > b' ' => Some(byte),
+        _ => {
+            r.pos = *at;
+            let byte = r.peek_past_whitespace();
+            *at = r.pos;
+            byte
         }
-        b'{' => {
-            open(r, b'{')?;
-            if more_members(r, true)? {
-                skip_string(r)?;
-                colon(r)?;
-                skip_value(r, product_tags)?;
-                skip_members(r, product_tags)?;
-            }
-            Some(())
-        }
-        b'[' => {
-            open(r, b'[')?;
-            if r.peek() == Some(b']') {
-                r.leave();
-                return Some(());
-            }
-            loop {
-                skip_value(r, product_tags)?;
-                match r.peek() {
-                    Some(b',') => r.pos += 1,
-                    Some(b']') => {
-                        r.leave();
-                        return Some(());
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        b't' | b'f' => bool(r).map(drop),
-        b'n' => null(r).then_some(()),
-        b'-' | b'0'..=b'9' => r.number().ok().map(drop),
-        _ => None,
     }
+}
+
+/// For [`skip_json`]: past a key at `at` (after any whitespace) and its `:`.
+#[inline(always)]
+fn key_end(r: &mut Reader<'_>, at: usize) -> Option<usize> {
+    let bytes = r.bytes;
+    if bytes.get(at) == Some(&b'"') {
+        let end = string_end(bytes, at + 1);
+        if bytes.get(end..end + 2) == Some(b"\":") {
+            return Some(end + 2);
+        }
+    }
+    r.pos = at;
+    if r.peek() != Some(b'"') {
+        return None;
+    }
+    skip_string(r)?;
+    colon(r)?;
+    Some(r.pos)
+}
+
+/// [`plain_run_end`] for [`skip_json`]'s keys and values (inlined: most of the skipped text).
+#[inline(always)]
+fn string_end(bytes: &[u8], at: usize) -> usize {
+    plain_run_end(bytes, at)
 }
 
 #[inline(always)]
@@ -922,7 +983,7 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
                     && then.is_none()
                 {
                     let mut product_tags = false;
-                    skip_members(r, &mut product_tags)?;
+                    skip_json(r, true, &mut product_tags)?;
                     if !product_tags {
                         return Some(None);
                     }
@@ -1183,6 +1244,187 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
+
+    /// The skipper `skip_json` replaced (a call per value), kept as the reference it must
+    /// agree with.
+    fn old_skip_members(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
+        while more_members(r, false)? {
+            skip_string(r)?;
+            colon(r)?;
+            old_skip_value(r, product_tags)?;
+        }
+        Some(())
+    }
+
+    fn old_skip_value(r: &mut Reader<'_>, product_tags: &mut bool) -> Option<()> {
+        match r.peek()? {
+            b'"' => {
+                let start = r.pos;
+                skip_string(r)?;
+                if r.pos - start == 14 && r.bytes.get(start..r.pos) == Some(b"\"product_tags\"") {
+                    *product_tags = true;
+                }
+                Some(())
+            }
+            b'{' => {
+                open(r, b'{')?;
+                if more_members(r, true)? {
+                    skip_string(r)?;
+                    colon(r)?;
+                    old_skip_value(r, product_tags)?;
+                    old_skip_members(r, product_tags)?;
+                }
+                Some(())
+            }
+            b'[' => {
+                open(r, b'[')?;
+                if r.peek() == Some(b']') {
+                    r.leave();
+                    return Some(());
+                }
+                loop {
+                    old_skip_value(r, product_tags)?;
+                    match r.peek() {
+                        Some(b',') => r.pos += 1,
+                        Some(b']') => {
+                            r.leave();
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' | b'f' => bool(r).map(drop),
+            b'n' => null(r).then_some(()),
+            b'-' | b'0'..=b'9' => r.number().ok().map(drop),
+            _ => None,
+        }
+    }
+
+    /// `skip_json` and the reference on `json`, as one value (`inside_object` false) or as the
+    /// rest of an object after its `{"t":2`, at depth `depth`: whether each accepts, where it ends, its
+    /// depth, and whether it saw `"product_tags"`.
+    fn skips(json: &str, inside_object: bool, depth: u32) -> [(bool, usize, u32, bool); 2] {
+        let mut results = [(false, 0, 0, false); 2];
+        for (i, result) in results.iter_mut().enumerate() {
+            let mut r = Reader::new(json);
+            r.depth = depth;
+            if inside_object {
+                // After `{"t":2`.
+                r.pos = 6;
+            }
+            let mut tags = false;
+            let ok = match (i, inside_object) {
+                (0, _) => skip_json(&mut r, inside_object, &mut tags).is_some(),
+                (_, true) => old_skip_members(&mut r, &mut tags).is_some(),
+                (_, false) => old_skip_value(&mut r, &mut tags).is_some(),
+            };
+            *result = if ok {
+                (true, r.pos, r.depth, tags)
+            } else {
+                (false, 0, 0, false)
+            };
+        }
+        results
+    }
+
+    #[test]
+    fn skipped_json_is_checked_as_before() {
+        let well_formed = [
+            r#"{"w":[{"f":["b2b",{"is":true}]},{"f":["financial_status",{"in":["PENDING","AUTHORIZED"]}]}],"o":{"k":"cancel","rs":"CUSTOMER","rf":null,"rk":false,"n":true}}"#,
+            r#"{"w":[{"f":["minutes_since_placed",{"lt":120.0}]},{"l":["any",[{"f":["product_tags",{"anyof":["x"]}]}]]}]}"#,
+            r#"{"product_tags":1,"a":"product_tags"}"#,
+            r#"{"a":"product\u005ftags","b":"produc_tags","c":["product_tagsx"]}"#,
+            r#"[-0,1,-2.5,3e7,4E-2,5.0e+3,0.25,12345678901234567890123]"#,
+            r#"[[],{},[[]],{"a":{}},[{}],"",true,false,null]"#,
+            r#"{ "a" : [ 1 , "b" , { "c" : null } ] , "d" : true }"#,
+            "\t\n\r {\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
+            r#"{"a":"long text with spaces, é and more than eight bytes"}"#,
+            r#""just a string""#,
+            "7",
+        ];
+        let malformed = [
+            // Numbers.
+            "[01]",
+            "[1.]",
+            "[-]",
+            "[1e]",
+            "[1e+]",
+            "[.5]",
+            "[+1]",
+            "[-a]",
+            "[0x1]",
+            // Strings.
+            r#"{"a":"unterminated}"#,
+            r#"{"a:1}"#,
+            r#"["a\x"]"#,
+            r#"["\u12"]"#,
+            "[\"a\u{1}b\"]",
+            "[\"a\tb\"]",
+            r#"[ 'a' ]"#,
+            // Structure.
+            "[1}",
+            r#"{"a":1]"#,
+            "[1,]",
+            "{,}",
+            r#"{"a"1}"#,
+            r#"{"a":}"#,
+            r#"{"a":1,}"#,
+            r#"{1:2}"#,
+            "[1 2]",
+            "[",
+            "{",
+            "{]",
+            "[}",
+            "[[]}",
+            r#"{"a":[1,2}"#,
+            "]",
+            "}",
+            "",
+            "   ",
+            // Literals.
+            "[tru]",
+            "[True]",
+            "[nul]",
+            "[falsey]",
+            "[undefined]",
+        ];
+        for json in well_formed.into_iter().chain(malformed) {
+            let [new, old] = skips(json, false, 3);
+            assert_eq!(new, old, "{json}");
+            // As the rest of a rule: after `{"t":2`.
+            let rule = format!(r#"{{"t":2,"x":{json}}}"#);
+            let [new, old] = skips(&rule, true, 3);
+            assert_eq!(new, old, "{rule}");
+        }
+        for json in well_formed {
+            assert!(skips(json, false, 3)[0].0, "{json}");
+            let spaced = json.replace(',', " ,\n ").replace(':', "\t: ");
+            let [new, old] = skips(&spaced, false, 3);
+            assert_eq!(new, old, "{spaced}");
+        }
+        for json in malformed {
+            assert!(!skips(json, false, 3)[0].0, "{json}");
+        }
+        // `"product_tags"` as a value, not as a key or escaped.
+        assert!(skips(well_formed[1], false, 3)[0].3);
+        assert!(skips(well_formed[2], false, 3)[0].3);
+        assert!(!skips(r#"{"product_tags":1}"#, false, 3)[0].3);
+        assert!(!skips(well_formed[3], false, 3)[0].3);
+        // Nesting stops where `Reader::enter` stops it, objects and arrays matched at every
+        // level.
+        for depth in [0, 2, 60, 120, 126, 127] {
+            for levels in [1, 2, 63, 64, 65, 66, 125, 126, 127, 128] {
+                let arrays = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+                let mixed = format!("{}1{}", r#"{"a":["#.repeat(levels), "]}".repeat(levels));
+                let crossed = format!("{}1{}", r#"{"a":["#.repeat(levels), "}]".repeat(levels));
+                for json in [arrays, mixed, crossed] {
+                    let [new, old] = skips(&json, false, depth);
+                    assert_eq!(new, old, "{depth} {levels} {json}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn unit_names_are_matched_a_word_at_a_time() {
