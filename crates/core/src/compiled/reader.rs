@@ -286,12 +286,13 @@ fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = ONES << 7;
     let special = |word: u64| {
-        let control = word.wrapping_sub(ONES * 0x20) & !word;
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
+        // Flipping bit 1 maps the control characters and `"` (0x22), and only them, to the
+        // bytes below 0x21: one test for both.
+        let flipped = word ^ (ONES * 0x02);
+        let control_or_quote = flipped.wrapping_sub(ONES * 0x21) & !flipped;
         let backslash = word ^ (ONES * u64::from(b'\\'));
         let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        (control | quote | backslash) & HIGHS
+        (control_or_quote | backslash) & HIGHS
     };
     // Whole words from `i` (one bound check per word, not one per slice).
     if let Some(rest) = bytes.get(i..) {
@@ -1443,5 +1444,19 @@ mod tests {
             assert_eq!(plain_run_end(&chunk, 0), stop, "byte {b}");
         }
         assert_eq!(plain_run_end(&all, 0x20), 0x22);
+        // Every pair of bytes, within a word and across two, where one byte's borrow could
+        // flag its neighbour.
+        let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        for a in 0u8..=255 {
+            for b in 0u8..=255 {
+                for at in [0, 3, 6, 7] {
+                    let mut chunk = [b'a'; 16];
+                    chunk[at] = a;
+                    chunk[at + 1] = b;
+                    let expected = (0..16).find(|&i| special(chunk[i])).unwrap_or(16);
+                    assert_eq!(plain_run_end(&chunk, 0), expected, "{a} {b} at {at}");
+                }
+            }
+        }
     }
 }
