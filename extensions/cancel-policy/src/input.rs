@@ -213,6 +213,15 @@ impl Selection {
     }
 }
 
+/// Where a field is in its object.
+enum Located {
+    At(usize),
+    /// Left out by the query's variables.
+    Absent,
+    /// Only its key can tell.
+    ByKey,
+}
+
 /// An input object and how its fields are read.
 struct Object<'s> {
     value: Value,
@@ -223,49 +232,52 @@ struct Object<'s> {
 }
 
 impl Object<'_> {
+    /// Where field `index` is, as far as the layout tells.
+    #[inline(always)]
+    fn locate(&self, index: usize) -> Located {
+        match self.layout {
+            Layout::QueryOrder if index < self.len => Located::At(index),
+            Layout::QueryOrder => Located::Absent,
+            Layout::Positions { positions, .. } => match positions.get(index) {
+                Some(&at) if at != ABSENT => Located::At(usize::from(at)),
+                _ => Located::Absent,
+            },
+            Layout::Unknown | Layout::ByKey => Located::ByKey,
+        }
+    }
+
     /// Field `index` of the selection (null when the input leaves it out).
     fn get(&self, index: usize) -> Value {
-        match self.layout {
-            Layout::QueryOrder if index < self.len => self.value.get_at_index(index),
-            Layout::Positions { positions, .. } => match positions.get(index) {
-                Some(&at) if at != ABSENT => self.value.get_at_index(usize::from(at)),
-                _ => self.value.get_obj_prop(self.name(index)),
-            },
-            Layout::QueryOrder | Layout::Unknown | Layout::ByKey => {
-                self.value.get_obj_prop(self.name(index))
-            }
+        match self.locate(index) {
+            Located::At(at) => self.value.get_at_index(at),
+            Located::Absent | Located::ByKey => self.value.get_obj_prop(self.name(index)),
         }
     }
 
     /// Field `index`, or `None` when the query's variables left it out.
     fn present(&self, index: usize) -> Option<Value> {
-        match self.layout {
-            Layout::QueryOrder => (index < self.len).then(|| self.value.get_at_index(index)),
-            Layout::Positions { positions, .. } => match positions.get(index) {
-                Some(&at) if at != ABSENT => Some(self.value.get_at_index(usize::from(at))),
-                _ => None,
-            },
-            Layout::Unknown | Layout::ByKey => {
+        match self.locate(index) {
+            Located::At(at) => Some(self.value.get_at_index(at)),
+            Located::Absent => None,
+            Located::ByKey => {
                 let name = self.name(index);
                 self.has_key(name).then(|| self.value.get_obj_prop(name))
             }
         }
     }
 
+    /// Whether the input has field `index`: false when the query's variables left it out.
+    fn has(&self, index: usize) -> bool {
+        match self.locate(index) {
+            Located::At(_) => true,
+            Located::Absent => false,
+            Located::ByKey => self.has_key(self.name(index)),
+        }
+    }
+
     fn has_key(&self, name: &str) -> bool {
         (0..self.value.obj_len().unwrap_or_default())
             .any(|at| self.value.get_obj_key_at_index(at).as_deref() == Some(name))
-    }
-
-    /// Whether the input has field `index`: false when the query's variables left it out.
-    fn has(&self, index: usize) -> bool {
-        match self.layout {
-            Layout::QueryOrder => index < self.len,
-            Layout::Positions { positions, .. } => {
-                positions.get(index).is_some_and(|&at| at != ABSENT)
-            }
-            Layout::Unknown | Layout::ByKey => self.has_key(self.name(index)),
-        }
     }
 
     /// Field `index`, which the policy needs: an error when the input leaves it out.
