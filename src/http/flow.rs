@@ -211,6 +211,8 @@ async fn earlier_decision(
 ) -> Result<Option<DecisionRow>, ApiError> {
     if let Some(id) = app.store.flow_run_decision(run_id).await?
         && let Some(row) = app.store.decision(id).await?
+        && row.shop == shop
+        && row.order_id == order_id
     {
         return Ok(Some(row));
     }
