@@ -15,7 +15,7 @@ pub use actions::{STAFF_NOTE_LIMIT, message_locales};
 use crate::compiled::{CompiledPolicy, Condition, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
 use crate::facts::Facts;
-use conditions::{LineCheck, LineTagSets, Tri, eval_all};
+use conditions::{LineCheck, LineTagSets, TextField, TextStarts, Tri, eval_all};
 
 /// What to include besides the decision.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,8 @@ pub struct Context<'a> {
     line_tags: OnceCell<Option<LineTagSets<'a>>>,
     /// `None` until read, then `Some(None)` for an order without lines.
     quantity_range: Cell<Option<Option<(i64, i64)>>>,
+    /// Per line text (SKU, product type, vendor), worked out when a glob test first needs it.
+    text_starts: [Cell<Option<TextStarts>>; 3],
 }
 
 impl<'a> Context<'a> {
@@ -58,6 +60,7 @@ impl<'a> Context<'a> {
             placed_local,
             line_tags: OnceCell::new(),
             quantity_range: Cell::new(None),
+            text_starts: Default::default(),
         }
     }
 
@@ -71,6 +74,22 @@ impl<'a> Context<'a> {
                 .set(LineTagSets::new(&self.facts.order.line_items));
         }
         self.line_tags.get().and_then(Option::as_ref)
+    }
+
+    /// Which bytes the lines' `field` texts start with.
+    pub fn text_starts(&self, field: TextField) -> TextStarts {
+        let [sku, product_type, vendor] = &self.text_starts;
+        let cell = match field {
+            TextField::Sku => sku,
+            TextField::ProductType => product_type,
+            TextField::Vendor => vendor,
+        };
+        if let Some(starts) = cell.get() {
+            return starts;
+        }
+        let starts = TextStarts::new(&self.facts.order.line_items, field);
+        cell.set(Some(starts));
+        starts
     }
 
     /// The smallest and the largest line quantity, or `None` for an order without lines.
