@@ -45,6 +45,7 @@ use crate::catalog::Fact;
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 
+mod decimal;
 mod fast;
 
 /// Locale → message key → text.
@@ -266,9 +267,10 @@ impl Number {
             let value = self.digits as f64 / scale;
             return Ok(if self.negative { -value } else { value });
         }
-        let value: f64 = text
+        let value = text
+            .as_bytes()
             .get(self.start..self.end)
-            .and_then(|t| t.parse().ok())
+            .map(decimal::parse)
             .ok_or("invalid number")?;
         if value.is_finite() {
             Ok(value)
