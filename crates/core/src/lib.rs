@@ -10,6 +10,7 @@ pub mod compiled;
 pub mod decision;
 pub mod eval;
 pub mod facts;
+pub mod lowercase;
 pub mod model;
 pub mod money;
 pub mod outcome;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CompiledPolicy, Test};
 use crate::catalog::Fact;
+use crate::lowercase::to_lowercase;
 use crate::outcome::{Outcome, OutcomeKind};
 
 /// A per-line field of the input query that a variable can leave out.
@@ -160,7 +161,7 @@ impl CompiledPolicy {
 /// Whether `tags` names exactly the tags of `asked` (lower case, without repeats), in any
 /// case and order.
 fn same_tags(tags: &[String], asked: &[String]) -> bool {
-    let lower: Vec<String> = tags.iter().map(|tag| tag.to_lowercase()).collect();
+    let lower: Vec<String> = tags.iter().map(|tag| to_lowercase(tag)).collect();
     lower.iter().all(|tag| asked.contains(tag)) && asked.iter().all(|tag| lower.contains(tag))
 }
 

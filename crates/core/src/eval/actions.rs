@@ -8,6 +8,7 @@ use chrono::Duration;
 use crate::compiled::{CompiledPolicy, Rule};
 use crate::decision::{Action, Decision, LineSelection, Message};
 use crate::eval::{Context, EvalOptions};
+use crate::lowercase::to_lowercase;
 use crate::money::{Amount, Money};
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 
@@ -328,7 +329,7 @@ fn lowercase(text: &str) -> Cow<'_, str> {
     if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(text.to_lowercase())
+        Cow::Owned(to_lowercase(text))
     }
 }
 
@@ -343,7 +344,7 @@ pub fn message_locales(request: Option<&str>, fallback: Option<&str>) -> Vec<Str
         if let Some((language, _)) = locale.split_once('-') {
             candidates.push(language.to_string());
         }
-        candidates.push(locale.to_lowercase());
+        candidates.push(to_lowercase(&locale));
     }
     candidates
 }

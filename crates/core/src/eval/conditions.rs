@@ -9,6 +9,7 @@ use crate::catalog::Fact;
 use crate::compiled::{Condition, Quantifier, Test};
 use crate::eval::Context;
 use crate::facts::LineFacts;
+use crate::lowercase::to_lowercase;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tri {
@@ -590,7 +591,7 @@ fn lower(items: &[String]) -> Cow<'_, [String]> {
     if items.iter().all(|t| !t.chars().any(char::is_uppercase)) {
         Cow::Borrowed(items)
     } else {
-        Cow::Owned(items.iter().map(|t| t.to_lowercase()).collect())
+        Cow::Owned(items.iter().map(|t| to_lowercase(t)).collect())
     }
 }
 
