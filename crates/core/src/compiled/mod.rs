@@ -294,7 +294,7 @@ impl CompiledPolicy {
                 let value = if fact == Fact::Collections {
                     value.clone()
                 } else {
-                    value.to_lowercase()
+                    crate::lowercase::to_lowercase(value)
                 };
                 if !list.contains(&value) {
                     list.push(value);
