@@ -182,29 +182,8 @@ impl Big {
     }
 
     fn shl(&mut self, bits: u32) {
-        let (limbs, bits) = ((bits / 32) as usize, bits % 32);
-        if bits > 0 {
-            let mut carry = 0;
-            for limb in &mut self.0 {
-                let wide = u64::from(*limb) << bits | carry;
-                *limb = wide as u32;
-                carry = wide >> 32;
-            }
-            if carry != 0 {
-                self.0.push(carry as u32);
-            }
-        }
-        self.0.splice(0..0, std::iter::repeat_n(0, limbs));
-    }
-
-    fn shr1(&mut self) {
-        let mut carry = 0;
-        for limb in self.0.iter_mut().rev() {
-            let next = *limb << 31;
-            *limb = *limb >> 1 | carry;
-            carry = next;
-        }
-        self.trim();
+        self.mul_add(1 << (bits % 32), 0);
+        self.0.splice(0..0, std::iter::repeat_n(0, (bits / 32) as usize));
     }
 
     fn trim(&mut self) {
@@ -233,16 +212,18 @@ impl Big {
         self.trim();
     }
 
-    /// `self / divisor` where the quotient is below 2^64, and whether a remainder was left.
+    /// `self / divisor` where the quotient is below 2^64, and whether a remainder was left:
+    /// long division, a bit at a time, of `self × 2^64` by `divisor × 2^64`.
     fn div(mut self, mut divisor: Big) -> (u64, bool) {
-        divisor.shl(63);
+        divisor.shl(64);
         let mut quotient = 0u64;
-        for bit in (0..64).rev() {
+        for _ in 0..64 {
+            self.mul_add(2, 0);
+            quotient <<= 1;
             if self.at_least(&divisor) {
                 self.sub(&divisor);
-                quotient |= 1 << bit;
+                quotient |= 1;
             }
-            divisor.shr1();
         }
         (quotient, !self.0.is_empty())
     }
