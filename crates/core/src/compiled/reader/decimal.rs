@@ -183,7 +183,8 @@ impl Big {
 
     fn shl(&mut self, bits: u32) {
         self.mul_add(1 << (bits % 32), 0);
-        self.0.splice(0..0, std::iter::repeat_n(0, (bits / 32) as usize));
+        self.0
+            .splice(0..0, std::iter::repeat_n(0, (bits / 32) as usize));
     }
 
     fn trim(&mut self) {
