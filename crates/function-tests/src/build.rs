@@ -1,6 +1,7 @@
-//! Builds the Function and the provider for `wasm32-unknown-unknown` with the `function`
-//! profile, in a target directory of their own (a nested `cargo build` must not wait on the
-//! outer build's lock).
+//! Builds the Function and the provider for `wasm32-unknown-unknown`, in a target directory of
+//! their own (a nested `cargo build` must not wait on the outer build's lock). The Function is
+//! built by the script Shopify's build command runs (`extensions/cancel-policy/build.sh`: the
+//! `function` profile, then `wasm-opt -Oz`), so the tests run the module Shopify deploys.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,6 +9,12 @@ use std::sync::OnceLock;
 
 /// The environment variable that bakes a compiled policy into the Function (see its build.rs).
 pub const BAKED_POLICY_VAR: &str = "CANCEL_POLICY_BAKED_POLICY";
+
+/// The script that builds the Function (`build.command` in its shopify.extension.toml).
+pub const FUNCTION_BUILD_SCRIPT: &str = "extensions/cancel-policy/build.sh";
+
+/// The module that script writes, in `<target>/wasm32-unknown-unknown/function/`.
+pub const FUNCTION_MODULE: &str = "cancel-policy-function-opt.wasm";
 
 #[derive(Debug, Clone)]
 pub struct Artifacts {
@@ -19,7 +26,7 @@ pub struct Artifacts {
 pub enum BuildError {
     #[error("could not start cargo: {0}")]
     Spawn(#[from] std::io::Error),
-    #[error("`cargo build` for wasm32-unknown-unknown failed:\n{0}")]
+    #[error("building for wasm32-unknown-unknown failed:\n{0}")]
     Failed(String),
 }
 
@@ -51,7 +58,13 @@ pub fn artifacts() -> Result<&'static Artifacts, String> {
 /// Builds the Function with `baked_policy` (a compiled policy JSON file) built in.
 pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Artifacts, BuildError> {
     ensure_wasm_target();
-    let mut function = wasm_build(target_dir, "cancel-policy-function", "function");
+    let mut function = Command::new("sh");
+    function
+        .current_dir(workspace_root())
+        .arg(workspace_root().join(FUNCTION_BUILD_SCRIPT))
+        .arg("--quiet")
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env_remove(BAKED_POLICY_VAR);
     if let Some(policy) = baked_policy {
         function.env(BAKED_POLICY_VAR, policy);
     }
@@ -66,7 +79,7 @@ pub fn build_into(target_dir: &Path, baked_policy: Option<&Path>) -> Result<Arti
     ))?;
     let dir = target_dir.join("wasm32-unknown-unknown");
     Ok(Artifacts {
-        function: dir.join("function").join("cancel-policy-function.wasm"),
+        function: dir.join("function").join(FUNCTION_MODULE),
         provider: dir
             .join("release")
             .join("cancel_policy_function_provider.wasm"),

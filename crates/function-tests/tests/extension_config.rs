@@ -47,15 +47,24 @@ fn extension_config_matches_the_function() {
     );
     assert_eq!(variables["key"].as_str(), Some("input-variables"));
 
+    // Shopify's build command is the script the tests build with, and its path the module
+    // that script writes (the one the tests run).
     let build_command = function["build"]["command"].as_str().unwrap();
-    assert!(build_command.contains("--profile function"));
+    let script = build::FUNCTION_BUILD_SCRIPT;
+    let script_name = script.rsplit('/').next().unwrap();
+    assert_eq!(build_command, format!("sh {script_name}"));
+    let script_text = fs::read_to_string(workspace_root().join(script)).unwrap();
+    assert!(script_text.contains("--profile function"));
+    assert!(script_text.contains(&format!("-o \"$out/{}\"", build::FUNCTION_MODULE)));
     let manifest = fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
     assert!(manifest.contains("[profile.function]"));
-    assert!(
-        function["build"]["path"]
-            .as_str()
-            .unwrap()
-            .ends_with("wasm32-unknown-unknown/function/cancel-policy-function.wasm")
+    let path = function["build"]["path"].as_str().unwrap();
+    assert_eq!(
+        path,
+        format!(
+            "../../target/wasm32-unknown-unknown/function/{}",
+            build::FUNCTION_MODULE
+        )
     );
 
     // The export Shopify calls is one the built module has.
