@@ -7,7 +7,7 @@
 
 use cancel_policy_core::decision::{Action, Decision, Message};
 use cancel_policy_core::money::Money;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use shopify_function::wasm_api::{Context, Serialize, write::Error as WriteError};
 
 /// `InputRejectedCode` in schema.graphql.
@@ -121,9 +121,64 @@ fn strings(cx: &mut Context, items: &[String]) -> Written {
     )
 }
 
-/// As chrono's `Serialize` writes it (RFC 3339, `Z`, automatic sub-seconds).
 fn time(cx: &mut Context, at: &DateTime<Utc>) -> Written {
-    cx.write_utf8_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    cx.write_utf8_str(&rfc3339(at))
+}
+
+/// As chrono's `Serialize` writes it: `to_rfc3339_opts(SecondsFormat::AutoSi, true)` (RFC 3339,
+/// `Z`, a fraction of 3, 6 or 9 digits when there is one, a sign on years beyond 0000–9999, a
+/// leap second as :60). Written here, not by chrono, to keep its formatter out of the module.
+fn rfc3339(at: &DateTime<Utc>) -> String {
+    let at = at.naive_utc();
+    let mut text = String::with_capacity(32);
+    let year = at.year();
+    if !(0..=9999).contains(&year) {
+        text.push(if year < 0 { '-' } else { '+' });
+    }
+    push_digits(&mut text, year.unsigned_abs(), 4);
+    let (mut second, mut nano) = (at.second(), at.nanosecond());
+    if nano >= 1_000_000_000 {
+        second += 1;
+        nano -= 1_000_000_000;
+    }
+    for (separator, value) in [
+        ('-', at.month()),
+        ('-', at.day()),
+        ('T', at.hour()),
+        (':', at.minute()),
+        (':', second),
+    ] {
+        text.push(separator);
+        push_digits(&mut text, value, 2);
+    }
+    if nano != 0 {
+        let (fraction, width) = if nano % 1_000_000 == 0 {
+            (nano / 1_000_000, 3)
+        } else if nano % 1_000 == 0 {
+            (nano / 1_000, 6)
+        } else {
+            (nano, 9)
+        };
+        text.push('.');
+        push_digits(&mut text, fraction, width);
+    }
+    text.push('Z');
+    text
+}
+
+/// `value` in decimal, zero-padded to at least `width` digits.
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    let value = u64::from(value);
+    let mut unit = 1u64;
+    let mut digits = 1;
+    while digits < width || value / unit >= 10 {
+        unit *= 10;
+        digits += 1;
+    }
+    while unit > 0 {
+        text.push(char::from(b'0' + (value / unit % 10) as u8));
+        unit /= 10;
+    }
 }
 
 fn money(cx: &mut Context, money: &Money) -> Written {
@@ -295,5 +350,59 @@ fn integer(cx: &mut Context, value: i64) -> Written {
     match i32::try_from(value) {
         Ok(small) => cx.write_i32(small),
         Err(_) => cx.write_f64(value as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+
+    use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        let check = |at: DateTime<Utc>| {
+            assert_eq!(
+                super::rfc3339(&at),
+                at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            );
+        };
+        let nanos = [
+            0,
+            1,
+            7_000_000,
+            120_000,
+            123_456_789,
+            999_999_999,
+            500_000_000,
+        ];
+        // Years across chrono's whole range (negative, 0000–9999, five and six digits).
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let spread = (seed >> 11) as i64 % (2 * 8_200_000_000_000) - 8_200_000_000_000;
+            let nano = nanos[(seed % 7) as usize] as u32;
+            let nano = if seed & 0x80 == 0 {
+                nano
+            } else {
+                (seed >> 20) as u32 % 1_000_000_000
+            };
+            if let Some(at) = DateTime::from_timestamp(spread, nano) {
+                check(at);
+            }
+        }
+        for year in [
+            -262_000, -10_000, -9999, -1, 0, 1, 999, 2026, 9999, 10_000, 262_000,
+        ] {
+            let day = NaiveDate::from_ymd_opt(year, 12, 31).unwrap();
+            check(day.and_hms_nano_opt(23, 59, 59, 0).unwrap().and_utc());
+        }
+        // A leap second.
+        let day = NaiveDate::from_ymd_opt(2016, 12, 31).unwrap();
+        for nano in [1_000_000_000, 1_500_000_000, 1_000_000_001] {
+            check(day.and_hms_nano_opt(23, 59, 59, nano).unwrap().and_utc());
+        }
     }
 }
