@@ -183,8 +183,9 @@ impl Big {
 
     fn shl(&mut self, bits: u32) {
         self.mul_add(1 << (bits % 32), 0);
-        self.0
-            .splice(0..0, std::iter::repeat_n(0, (bits / 32) as usize));
+        let mut shifted = vec![0; (bits / 32) as usize];
+        shifted.extend_from_slice(&self.0);
+        self.0 = shifted;
     }
 
     fn trim(&mut self) {
