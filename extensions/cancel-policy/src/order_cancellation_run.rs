@@ -3,9 +3,14 @@
 use shopify_function::prelude::*;
 use shopify_function::wasm_api::{Deserialize, Value, read::Error as ReadError};
 
+use cancel_policy_core::eval::RuleByRule;
+use cancel_policy_core::facts::Facts;
+use cancel_policy_core::{Decision, Trigger};
+use chrono::{DateTime, Utc};
+
 use crate::input;
 use crate::output::{RejectCode, RunOutput};
-use crate::policy;
+use crate::policy::{self, Needs};
 
 /// The raw input: read by `input::read`, which reports bad values instead of trapping.
 pub struct RawInput(pub Value);
@@ -22,39 +27,63 @@ fn order_cancellation_run(input: RawInput) -> shopify_function::Result<RunOutput
 }
 
 pub fn decide(root: &Value) -> RunOutput {
-    let head = match input::read_head(root) {
+    let mut head = match input::read_head(root) {
         Ok(head) => head,
         Err(error) => return invalid_input(&error),
     };
-    let chosen = policy::choose(
-        head.policy_json.as_deref(),
-        head.locale.as_deref(),
-        head.trigger,
-    );
-    let policy = match chosen {
-        Ok(Some(policy)) => policy,
+    let (requested_at, trigger) = (head.requested_at, head.trigger);
+    // The stream borrows the policy's text while the head goes on to the input's read.
+    let policy_json = head.policy_json.take();
+    let chosen = policy::choose(policy_json.as_deref(), trigger);
+    let chosen = match chosen {
+        Ok(Some(chosen)) => chosen,
         Ok(None) => return RunOutput::PolicyMissing,
         Err(rejection) => return rejected(rejection),
     };
-    if let Err(rejection) = policy::check_supported(&policy) {
-        return rejected(rejection);
-    }
-    let needs = policy::needs(&policy, head.trigger);
-    let (requested_at, trigger) = (head.requested_at, head.trigger);
+    let needs = Needs::from(chosen.header.needs_of(trigger));
     let (mut facts, tag_answers) = match input::read_facts(root, head, &needs) {
         Ok(read) => read,
         Err(error) => return invalid_input(&error),
     };
     if needs.lines.is_some_and(|lines| lines.with_product)
-        && let Err(rejection) = policy::apply_answers(&policy, &mut facts, &tag_answers)
+        && let Err(rejection) = policy::apply_answers(&chosen.header, &mut facts, &tag_answers)
     {
         return rejected(rejection);
     }
-    let decision = cancel_policy_core::evaluate(&policy, &facts, requested_at, trigger);
+    let decision = match decide_rule_by_rule(chosen, &facts, requested_at, trigger) {
+        Ok(decision) => decision,
+        Err(rejection) => return rejected(rejection),
+    };
     // The bump allocator never frees, so dropping the policy and the facts would only walk
     // them for nothing (a few thousand instructions a run; more on long orders).
-    std::mem::forget((policy, facts, tag_answers));
+    std::mem::forget((facts, tag_answers, policy_json));
     RunOutput::Decision(decision)
+}
+
+/// Tries the trigger's rules as they are read, in order; the first that decides does, else
+/// the default outcome (see `cancel_policy_core::eval::RuleByRule`).
+fn decide_rule_by_rule(
+    mut chosen: policy::Chosen<'_>,
+    facts: &Facts,
+    requested_at: DateTime<Utc>,
+    trigger: Trigger,
+) -> Result<Decision, policy::Rejection> {
+    let evaluation = RuleByRule::new(facts, requested_at, trigger);
+    let locale = facts.request.locale.as_deref();
+    while let Some(rule) = chosen.next_rule()? {
+        if let Some(decides) = evaluation.try_rule(&rule) {
+            let policy = chosen.finish(Some(&rule.then), locale)?;
+            let decision = evaluation.decide(&policy, &rule, decides);
+            std::mem::forget((policy, rule));
+            return Ok(decision);
+        }
+        // (Not dropped, as above: the allocator would not reuse the memory.)
+        std::mem::forget(rule);
+    }
+    let policy = chosen.finish(None, locale)?;
+    let decision = evaluation.decide_by_default(&policy, &policy.default);
+    std::mem::forget(policy);
+    Ok(decision)
 }
 
 fn invalid_input(error: &input::InputError) -> RunOutput {

@@ -2,13 +2,12 @@
 //! Function's input can answer everything the policy asks.
 
 use cancel_policy_core::Trigger;
-use cancel_policy_core::catalog::Fact;
 use cancel_policy_core::compiled::{
-    CompiledPolicy, FORMAT_VERSION, LineField, LineInputs, LoadError,
+    CompiledPolicy, Condition, FORMAT_VERSION, FunctionHeader, InputNeeds, LineInputs, LoadError,
+    NotAdmitted, PolicyStream, Rule, Unanswerable,
 };
 use cancel_policy_core::facts::Facts;
-use cancel_policy_core::outcome::{Outcome, OutcomeKind, RefundMethod};
-use cancel_policy_core::placeholder::Placeholder;
+use cancel_policy_core::outcome::Outcome;
 
 use crate::input::Answers;
 use crate::output::RejectCode;
@@ -29,26 +28,44 @@ fn reject(code: RejectCode, message: impl Into<String>) -> Rejection {
     }
 }
 
+/// The policy a run decides by, read as far as the run has got: each rule is read from the
+/// text just before it is tried, and none after the one that decides.
+pub struct Chosen<'a> {
+    /// What the run may read, and the product tags its input asks about.
+    pub header: FunctionHeader,
+    stream: PolicyStream<'a>,
+    trigger: Trigger,
+    source: &'static str,
+    /// See `FunctionHeader::admits`.
+    next_tag: usize,
+}
+
 /// The policy to evaluate for `trigger`: `Ok(None)` when neither the owner nor the build
-/// supplies one. Only what a decision for `trigger` in `locale` can use is built (see
-/// `CompiledPolicy::read_compiled_for`): the rules of other triggers are checked as JSON and
-/// left out.
+/// supplies one. Only the text before the rules is read here (see `CompiledPolicy::stream`).
 ///
 /// Both sources are written by `CompiledPolicy::to_json` (`cancel-policy compile`, the
 /// service, the build), so only that form is read: anything else is a hand-edited or damaged
 /// text, refused with where reading stopped.
-pub fn choose(
-    metafield: Option<&str>,
-    locale: Option<&str>,
-    trigger: Trigger,
-) -> Result<Option<CompiledPolicy>, Rejection> {
+pub fn choose(metafield: Option<&str>, trigger: Trigger) -> Result<Option<Chosen<'_>>, Rejection> {
     let (source, json) = match metafield {
         Some(json) => ("the compiled-policy metafield", json),
         None if BAKED_POLICY.trim().is_empty() => return Ok(None),
         None => ("the built-in policy", BAKED_POLICY),
     };
-    let read = CompiledPolicy::read_compiled_for(json, locale, trigger);
-    read.map(Some).map_err(|e| match e {
+    let (header, stream) =
+        CompiledPolicy::stream(json, trigger).map_err(|e| not_read(source, e))?;
+    Ok(Some(Chosen {
+        header,
+        stream,
+        trigger,
+        source,
+        next_tag: 0,
+    }))
+}
+
+/// The rejection for a policy text that could not be read.
+fn not_read(source: &str, error: LoadError) -> Rejection {
+    match error {
         LoadError::UnsupportedVersion { found } => reject(
             RejectCode::UnsupportedPolicyVersion,
             format!(
@@ -56,7 +73,7 @@ pub fn choose(
             ),
         ),
         other => {
-            // `read_compiled_for` gives no other error; the match spares the module the
+            // The Function's reads give no other error; the match spares the module the
             // other errors' wording.
             let at = match other {
                 LoadError::Invalid { at, .. } => at,
@@ -71,33 +88,112 @@ pub fn choose(
                 ),
             )
         }
-    })
+    }
 }
 
-/// Refuses a policy that tests facts this Function's input does not carry, naming them all
-/// (`cancel-policy check` warns about the same rules: W109).
-///
-/// `policy` holds only the rules of the run's trigger (see `choose`), so a rule of another
-/// trigger that tests an unsupported fact does not refuse this run: the Function refuses only
-/// what it would have to answer.
-pub fn check_supported(policy: &CompiledPolicy) -> Result<(), Rejection> {
-    let missing = policy.unanswerable_in_function();
-    if missing.is_empty() {
-        return Ok(());
+impl Chosen<'_> {
+    /// The trigger's next rule, checked against the header and for what this Function's input
+    /// can answer: `None` after the last.
+    pub fn next_rule(&mut self) -> Result<Option<Rule>, Rejection> {
+        let rule = self
+            .stream
+            .next_rule()
+            .map_err(|e| not_read(self.source, e))?;
+        if let Some(rule) = &rule {
+            self.check(&rule.when, &rule.then)?;
+        }
+        Ok(rule)
     }
-    let names: Vec<String> = missing.iter().map(|(_, what)| what.to_string()).collect();
-    Err(reject(
+
+    /// The policy for the decision's wording (see `PolicyStream::finish`), and the default
+    /// outcome when no rule decided (`decided` is the deciding rule's outcome).
+    pub fn finish(
+        self,
+        decided: Option<&Outcome>,
+        locale: Option<&str>,
+    ) -> Result<CompiledPolicy, Rejection> {
+        let Chosen {
+            header,
+            stream,
+            trigger,
+            source,
+            mut next_tag,
+        } = self;
+        let policy = stream
+            .finish(decided, locale)
+            .map_err(|e| not_read(source, e))?
+            .policy;
+        if decided.is_none() {
+            check(
+                &header,
+                trigger,
+                source,
+                &[],
+                &policy.default,
+                &mut next_tag,
+            )?;
+        }
+        Ok(policy)
+    }
+
+    fn check(&mut self, conditions: &[Condition], outcome: &Outcome) -> Result<(), Rejection> {
+        let next_tag = &mut self.next_tag;
+        check(
+            &self.header,
+            self.trigger,
+            self.source,
+            conditions,
+            outcome,
+            next_tag,
+        )
+    }
+}
+
+/// Refuses a rule (or the default outcome) that `header` does not account for, or that tests
+/// what this Function's input does not carry.
+fn check(
+    header: &FunctionHeader,
+    trigger: Trigger,
+    source: &str,
+    conditions: &[Condition],
+    outcome: &Outcome,
+    next_tag: &mut usize,
+) -> Result<(), Rejection> {
+    match header.admits(trigger, conditions, outcome, next_tag) {
+        Ok(()) => Ok(()),
+        Err(NotAdmitted::Unanswerable(missing)) => Err(unsupported(&missing)),
+        // A hand-edited header could otherwise make the Function read less of its input, or
+        // match product tags to other answers, than the service's decision consults.
+        Err(NotAdmitted::Needs | NotAdmitted::ProductTags) => Err(reject(
+            RejectCode::InvalidPolicy,
+            format!(
+                "{source} does not match its header (what a rule consults, or the product tags \
+                 it asks about): recompile it with `cancel-policy compile` and save it again"
+            ),
+        )),
+    }
+}
+
+/// Refuses a rule (or the default outcome) that tests facts this Function's input does not
+/// carry, naming them all (`cancel-policy check` warns about the same rules: W109).
+///
+/// Only the rules the run reaches are checked: a rule after the one that decides, or of
+/// another trigger, does not refuse this run, as the Function refuses only what it would have
+/// to answer.
+fn unsupported(missing: &[Unanswerable]) -> Rejection {
+    let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    reject(
         RejectCode::UnsupportedFact,
         format!(
             "the policy uses {} that this Function's input query does not supply",
             names.join(", ")
         ),
-    ))
+    )
 }
 
 /// Turns each line's tag answers into its product tags.
 pub fn apply_answers(
-    policy: &CompiledPolicy,
+    header: &FunctionHeader,
     facts: &mut Facts,
     tag_answers: &[Answers],
 ) -> Result<(), Rejection> {
@@ -108,12 +204,8 @@ pub fn apply_answers(
     {
         return Ok(());
     }
-    let variables = policy.asked_lists();
-    let asked = &variables.product_tags;
-    let answered_by_any = tag_answers
-        .iter()
-        .any(|answers| matches!(answers, Answers::Any))
-        && policy.tags_answered_by_any(asked);
+    let asked = &header.product_tags;
+    let answered_by_any = header.tags_by_any;
     for (index, (line, answers)) in facts
         .order
         .line_items
@@ -193,83 +285,29 @@ pub struct Needs {
 /// of the input variables, for this trigger's rules (`with_tag_answers` is not used here).
 pub type LineNeeds = LineInputs;
 
-impl Needs {
-    fn lines(&mut self) -> &mut LineNeeds {
-        self.lines.get_or_insert(LineInputs::NONE)
-    }
-
-    fn fact(&mut self, fact: Fact) {
-        match fact {
-            Fact::LocalTime | Fact::LocalWeekday => self.now_local = true,
-            // Minutes since placement are counted in UTC: `requestedAt` - `createdAt`.
-            Fact::MinutesSincePlaced => self.placed = true,
-            // The placement's shop-local time is `createdAt` shifted by the offset
-            // `shop.localTime` shows.
-            Fact::BusinessDaysSincePlaced | Fact::BeforeCutoff => {
-                self.now_local = true;
-                self.placed = true;
-            }
-            Fact::FulfillmentStatus => self.fulfillment_status = true,
-            Fact::FulfillmentOrderStatus | Fact::FulfillmentRequestStatus => {
-                self.fulfillment_orders = true;
-            }
-            Fact::FinancialStatus => self.financial_status = true,
-            Fact::TotalPrice | Fact::Currency => self.total_price = true,
-            Fact::B2b => self.b2b = true,
-            Fact::Cancelled => self.cancelled = true,
-            Fact::RiskLevel | Fact::RiskRecommendation | Fact::RiskThirdParty => self.risk = true,
-            Fact::LineCount => {
-                self.lines();
-            }
-            fact if let Some(field) = LineField::of_fact(fact) => self.lines().include(field),
-            // The input has no `source`: the core takes the one the trigger implies.
-            Fact::RequestSource => {}
-            Fact::RequestReason => self.request_reason = true,
-            // The locale is always read; other facts are refused by `check_supported`.
-            _ => {}
+impl From<InputNeeds> for Needs {
+    fn from(needs: InputNeeds) -> Self {
+        let line = |bit| needs.has(bit);
+        Needs {
+            request_reason: needs.has(InputNeeds::REQUEST_REASON),
+            now_local: needs.has(InputNeeds::NOW_LOCAL),
+            placed: needs.has(InputNeeds::PLACED),
+            cancelled: needs.has(InputNeeds::CANCELLED),
+            fulfillment_status: needs.has(InputNeeds::FULFILLMENT_STATUS),
+            fulfillment_orders: needs.has(InputNeeds::FULFILLMENT_ORDERS),
+            financial_status: needs.has(InputNeeds::FINANCIAL_STATUS),
+            total_price: needs.has(InputNeeds::TOTAL_PRICE),
+            b2b: needs.has(InputNeeds::B2B),
+            risk: needs.has(InputNeeds::RISK),
+            lines: needs.has(InputNeeds::LINES).then(|| LineInputs {
+                with_line_id: line(InputNeeds::LINE_ID),
+                with_quantity: line(InputNeeds::LINE_QUANTITY),
+                with_sku: line(InputNeeds::LINE_SKU),
+                with_selling_plan: line(InputNeeds::LINE_SELLING_PLAN),
+                with_variant: line(InputNeeds::LINE_VARIANT),
+                with_product: line(InputNeeds::LINE_PRODUCT),
+                with_tag_answers: false,
+            }),
         }
     }
-
-    fn outcome(&mut self, outcome: &Outcome) {
-        if outcome.fee.is_some() {
-            self.financial_status = true;
-            self.total_price = true;
-        }
-        if outcome.refund == Some(RefundMethod::StoreCredit) {
-            self.b2b = true;
-        }
-        if let Some(note) = &outcome.staff_note {
-            for placeholder in Placeholder::in_note(note) {
-                self.risk |= placeholder == Placeholder::RiskLevel;
-                self.request_reason |= placeholder == Placeholder::RequestReason;
-            }
-        }
-        // A hold runs from `createdAt` (UTC).
-        if outcome.kind == OutcomeKind::Hold && outcome.hold_minutes.is_some() {
-            self.placed = true;
-        }
-        for field in LineField::of_outcome(outcome) {
-            self.lines().include(*field);
-        }
-        for condition in outcome.lines.iter().flatten() {
-            condition.visit_facts(&mut |fact, _| self.fact(fact));
-        }
-    }
-}
-
-/// What deciding `policy` for `trigger` may read.
-pub fn needs(policy: &CompiledPolicy, trigger: Trigger) -> Needs {
-    let mut needs = Needs::default();
-    for rule in policy
-        .rules
-        .iter()
-        .filter(|rule| rule.triggers & trigger.bit() != 0)
-    {
-        for condition in &rule.when {
-            condition.visit_facts(&mut |fact, _| needs.fact(fact));
-        }
-        needs.outcome(&rule.then);
-    }
-    needs.outcome(&policy.default);
-    needs
 }

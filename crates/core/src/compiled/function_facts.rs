@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{CompiledPolicy, Test};
+use super::{CompiledPolicy, Condition, Test};
 use crate::catalog::Fact;
 use crate::outcome::Outcome;
 use crate::placeholder::Placeholder;
@@ -91,26 +91,45 @@ impl CompiledPolicy {
         let outcomes = self.rules.iter().map(|rule| (&rule.when[..], &rule.then));
         let indexes = (0..self.rules.len()).map(Some).chain([None]);
         for (index, (when, then)) in indexes.zip(outcomes.chain([(&[][..], &self.default)])) {
-            let mut note = |problem: Unanswerable| {
+            visit_unanswerable(when, then, &mut |problem| {
                 if !found.iter().any(|(_, seen)| *seen == problem) {
                     found.push((index, problem));
                 }
-            };
-            let conditions = when.iter().chain(then.lines.iter().flatten());
-            for condition in conditions {
-                condition.visit_facts(&mut |fact, test| {
-                    if !function_answers(fact) {
-                        note(Unanswerable::Fact(fact));
-                    } else if fact == Fact::ProductTags && matches!(test, Test::AllIn(_)) {
-                        note(Unanswerable::TagsAllIn);
-                    }
-                });
-            }
-            if names_order(then) {
-                note(Unanswerable::OrderInStaffNote);
-            }
+            });
         }
         found
+    }
+}
+
+/// What the Function cannot answer of one rule's `conditions` and `outcome` (of the default
+/// outcome, with no conditions), each once: the Function refuses a rule it reaches that asks
+/// any of it.
+pub fn unanswerable_in(conditions: &[Condition], outcome: &Outcome) -> Vec<Unanswerable> {
+    let mut found = Vec::new();
+    visit_unanswerable(conditions, outcome, &mut |problem| {
+        if !found.contains(&problem) {
+            found.push(problem);
+        }
+    });
+    found
+}
+
+fn visit_unanswerable(
+    conditions: &[Condition],
+    outcome: &Outcome,
+    note: &mut impl FnMut(Unanswerable),
+) {
+    for condition in conditions.iter().chain(outcome.lines.iter().flatten()) {
+        condition.visit_facts(&mut |fact, test| {
+            if !function_answers(fact) {
+                note(Unanswerable::Fact(fact));
+            } else if fact == Fact::ProductTags && matches!(test, Test::AllIn(_)) {
+                note(Unanswerable::TagsAllIn);
+            }
+        });
+    }
+    if names_order(outcome) {
+        note(Unanswerable::OrderInStaffNote);
     }
 }
 

@@ -148,13 +148,19 @@ impl CompiledPolicy {
             if fact != Fact::ProductTags {
                 return;
             }
-            answered &= match test {
-                Test::AnyOf(tags) | Test::NoneOf(tags) => same_tags(tags, asked),
-                Test::AllOf(tags) => asked.len() == 1 && same_tags(tags, asked),
-                _ => false,
-            };
+            answered &= answered_by_any(test, asked);
         });
         answered
+    }
+}
+
+/// Whether `hasAnyTag($productTags)` alone decides the product-tag test `test` (see
+/// [`CompiledPolicy::tags_answered_by_any`]).
+pub(super) fn answered_by_any(test: &Test, asked: &[String]) -> bool {
+    match test {
+        Test::AnyOf(tags) | Test::NoneOf(tags) => same_tags(tags, asked),
+        Test::AllOf(tags) => asked.len() == 1 && same_tags(tags, asked),
+        _ => false,
     }
 }
 

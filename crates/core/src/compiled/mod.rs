@@ -11,11 +11,14 @@ use crate::catalog::Fact;
 use crate::outcome::Outcome;
 
 mod function_facts;
+mod header;
 mod line_inputs;
 mod reader;
 
-pub use function_facts::{FUNCTION_FACTS, Unanswerable, function_answers};
+pub use function_facts::{FUNCTION_FACTS, Unanswerable, function_answers, unanswerable_in};
+pub use header::{FunctionHeader, InputNeeds, NotAdmitted};
 pub use line_inputs::{LineField, LineInputs};
+pub use reader::{PolicyStream, StreamEnd};
 
 /// Version of the compiled format; `load` refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
@@ -265,9 +268,43 @@ impl CompiledPolicy {
         }
     }
 
+    /// The metafield's text: the policy's fields with the Function's header (`h`, see
+    /// [`FunctionHeader`]) before the rules. `load` and the readers skip the header (it is
+    /// derived from the rules), and read a text without it (one written before it existed)
+    /// as well; the Function then reads the whole policy, as it did before.
     pub fn to_json(&self) -> String {
-        // Serializing plain data with string keys cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        /// The fields before the rules, in the order the Function reads them (its fast reader
+        /// tries the keys in this order first).
+        #[derive(Serialize)]
+        struct Head<'a> {
+            v: u32,
+            id: &'a str,
+            ver: &'a str,
+            loc: &'a str,
+            tz: &'a str,
+            h: FunctionHeader,
+        }
+        fn json<T: Serialize + ?Sized>(value: &T) -> String {
+            // Serializing plain data with string keys cannot fail.
+            serde_json::to_string(value).unwrap_or_default()
+        }
+        let rules = json(&self.rules);
+        let default = json(&self.default);
+        let mut header = self.function_header();
+        let after_rules = rules.len();
+        let after_default = after_rules + r#","d":"#.len() + default.len();
+        header.after_rules = [after_rules, after_default].map(|at| u32::try_from(at).unwrap_or(0));
+        let head = json(&Head {
+            v: self.format,
+            id: &self.id,
+            ver: &self.version,
+            loc: &self.default_locale,
+            tz: &self.timezone,
+            h: header,
+        });
+        let head = head.strip_suffix('}').unwrap_or(&head);
+        let messages = json(&self.messages);
+        format!(r#"{head},"r":{rules},"d":{default},"m":{messages}}}"#)
     }
 
     /// The values of the Function's input-query variables: the lists it asks Shopify about

@@ -39,7 +39,8 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use super::{
-    CompiledPolicy, Condition, FORMAT_VERSION, LoadError, Quantifier, Rule, Test, Trigger,
+    CompiledPolicy, Condition, FORMAT_VERSION, FunctionHeader, LoadError, Quantifier, Rule, Test,
+    Trigger,
 };
 use crate::catalog::Fact;
 use crate::eval::message_locales;
@@ -47,6 +48,8 @@ use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 
 mod decimal;
 mod fast;
+
+pub use fast::{PolicyStream, StreamEnd};
 
 /// Locale → message key → text.
 type Messages = BTreeMap<String, BTreeMap<String, String>>;
@@ -107,6 +110,25 @@ impl CompiledPolicy {
                 },
             }
         })
+    }
+
+    /// The Shopify Function's read, one rule at a time: from a policy as
+    /// [`CompiledPolicy::to_json`] writes it (whitespace aside), the header and a stream at the
+    /// first rule, having read only what comes before the rules. The run reads its input for
+    /// what the header says the trigger needs, then takes the trigger's rules from the stream
+    /// until one decides ([`PolicyStream::next_rule`]), then the rest
+    /// ([`PolicyStream::finish`]).
+    ///
+    /// A text without the header (written before it existed) is read once through to work it
+    /// out ([`CompiledPolicy::function_header`]), every rule read whole whatever its trigger,
+    /// then streamed the same way. Any other form is refused with [`LoadError::Invalid`] at
+    /// the byte where reading stopped, and a `v` other than [`FORMAT_VERSION`] with
+    /// [`LoadError::UnsupportedVersion`].
+    pub fn stream(
+        json: &str,
+        trigger: Trigger,
+    ) -> Result<(FunctionHeader, PolicyStream<'_>), LoadError> {
+        PolicyStream::open(json, trigger.bit())
     }
 
     /// For tests: [`CompiledPolicy::read_for_locale`] (`locale` given) or

@@ -15,6 +15,7 @@ pub use actions::{STAFF_NOTE_LIMIT, message_locales};
 use crate::compiled::{CompiledPolicy, Condition, Rule, Trigger};
 use crate::decision::{Decision, TraceResult, TraceStep};
 use crate::facts::Facts;
+use crate::outcome::Outcome;
 use conditions::{LineCheck, LineTagSets, TextField, TextStarts, Tri, eval_all};
 
 /// What to include besides the decision.
@@ -164,21 +165,86 @@ pub fn evaluate_with(
             });
         }
         if let Some(selected) = step.decided {
-            let mut decision =
-                actions::decide(policy, Some(rule), &rule.then, selected, &ctx, options);
+            let mut decision = decide(policy, Some(rule), &rule.then, selected, &ctx, options);
             decision.trace = trace;
             return decision;
         }
     }
-    // A default that cancels lines cancels those its selector picks, as a rule's would.
-    let selected = policy
-        .default
-        .lines
-        .as_deref()
-        .map(|selector| selected_lines(selector, &ctx));
-    let mut decision = actions::decide(policy, None, &policy.default, selected, &ctx, options);
+    let mut decision = by_default(policy, &policy.default, &ctx, options);
     decision.trace = trace;
     decision
+}
+
+/// The decision of the default outcome `default`.
+fn by_default(
+    policy: &CompiledPolicy,
+    default: &Outcome,
+    ctx: &Context,
+    options: &EvalOptions,
+) -> Decision {
+    // A default that cancels lines cancels those its selector picks, as a rule's would.
+    let selected = default
+        .lines
+        .as_deref()
+        .map(|selector| selected_lines(selector, ctx));
+    decide(policy, None, default, selected, ctx, options)
+}
+
+/// `actions::decide`, from one place: the Function reaches it from a rule and from the
+/// default, and a copy inlined in each would cost its module several kB.
+#[inline(never)]
+fn decide(
+    policy: &CompiledPolicy,
+    rule: Option<&Rule>,
+    outcome: &Outcome,
+    selected: Option<Vec<usize>>,
+    ctx: &Context,
+    options: &EvalOptions,
+) -> Decision {
+    actions::decide(policy, rule, outcome, selected, ctx, options)
+}
+
+/// [`evaluate`] for a caller that supplies the rules one at a time (the Shopify Function reads
+/// each from the policy's text just before trying it, and stops reading at the one that
+/// decides): the same steps, and so the same decision for the same rules.
+pub struct RuleByRule<'a> {
+    ctx: Context<'a>,
+}
+
+/// A rule that decides: for `cancel_lines`, the lines its selector picks.
+pub struct Decides(Option<Vec<usize>>);
+
+impl<'a> RuleByRule<'a> {
+    pub fn new(facts: &'a Facts, now: DateTime<Utc>, trigger: Trigger) -> Self {
+        RuleByRule {
+            ctx: Context::new(facts, now, trigger),
+        }
+    }
+
+    /// Whether `rule`, the next in the policy's order, decides.
+    pub fn try_rule(&self, rule: &Rule) -> Option<Decides> {
+        try_rule(rule, &self.ctx, false).decided.map(Decides)
+    }
+
+    /// The decision of `rule`, which [`RuleByRule::try_rule`] found to decide. `policy`
+    /// gives the messages (its rules and default are not consulted).
+    pub fn decide(&self, policy: &CompiledPolicy, rule: &Rule, decides: Decides) -> Decision {
+        let options = EvalOptions::default();
+        decide(
+            policy,
+            Some(rule),
+            &rule.then,
+            decides.0,
+            &self.ctx,
+            &options,
+        )
+    }
+
+    /// The decision when no rule decides: the default outcome `default`'s. `policy` gives
+    /// the messages (its rules and default are not consulted).
+    pub fn decide_by_default(&self, policy: &CompiledPolicy, default: &Outcome) -> Decision {
+        by_default(policy, default, &self.ctx, &EvalOptions::default())
+    }
 }
 
 struct RuleStep {

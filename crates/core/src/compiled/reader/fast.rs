@@ -13,9 +13,13 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{FACTS, MAX_DEPTH, Messages, Reader, plain_run_end};
+use super::{FACTS, MAX_DEPTH, Messages, NOT_COMPILED_FORM, Reader, plain_run_end};
 use crate::catalog::Fact;
-use crate::compiled::{CompiledPolicy, Condition, FORMAT_VERSION, Quantifier, Rule, Test};
+use crate::compiled::LoadError;
+use crate::compiled::{
+    CompiledPolicy, Condition, FORMAT_VERSION, FunctionHeader, Quantifier, Rule, Test,
+};
+use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 
 /// A name packed into an integer: its length in the low byte, then its bytes if it has at
@@ -435,6 +439,8 @@ const fn guess(text: &[u8]) -> Guess {
     let name = match text {
         [b'"', name @ .., b'"', b':'] | [b',', b'"', name @ .., b'"', b':'] => name,
         [b'{', b'"', name @ .., b'"', b':', b'['] => name,
+        // The end of the rules or of the default, and the next key (for `PolicyStream`).
+        [b']' | b'}', b',', b'"', name @ .., b'"', b':'] => name,
         _ => panic!("not a key"),
     };
     let mut word = 0;
@@ -719,15 +725,15 @@ fn null(r: &mut Reader<'_>) -> bool {
     found
 }
 
-/// An unsigned integer that fits `T`: up to four digits here, others as [`Reader::uint`]
-/// reads them.
+/// An unsigned integer that fits `T`: up to nine digits here (the header's bit sets and
+/// offsets have five or six), others as [`Reader::uint`] reads them.
 fn uint<T: TryFrom<u64>>(r: &mut Reader<'_>) -> Option<T> {
     r.peek();
     let rest = r.bytes.get(r.pos..).unwrap_or_default();
     let mut value = 0;
     let mut len = 0;
     while let Some(&digit @ b'0'..=b'9') = rest.get(len) {
-        if len == 4 {
+        if len == 9 {
             return r.uint().ok();
         }
         value = value * 10 + u64::from(digit - b'0');
@@ -831,7 +837,7 @@ fn whole(
     triggers: Option<u8>,
     found_version: &mut Option<u64>,
 ) -> Option<CompiledPolicy> {
-    let mut version = false;
+    let (mut version, mut header) = (false, false);
     let (mut id, mut ver, mut loc, mut tz) = (None, None, None, None);
     let (mut rules, mut default, mut messages) = (None, None, None);
     open(r, b'{')?;
@@ -863,6 +869,13 @@ fn whole(
             }
             k if k == const { sig_of(b"tz") } && tz.is_none() => {
                 tz = Some(owned_string(r)?);
+                next_key_or(r, Some(const { guess(b",\"h\":") }), false)
+            }
+            // The Function's header, derived from the rules: checked as JSON, as the full
+            // reader and `load` pass over it.
+            k if k == const { sig_of(b"h") } && !header => {
+                header = true;
+                skip_json(r, false, &mut false)?;
                 next_key_or(r, Some(const { guess(b",\"r\":") }), false)
             }
             k if k == const { sig_of(b"r") } && rules.is_none() => {
@@ -1237,6 +1250,413 @@ fn cutoff(r: &mut Reader<'_>) -> Option<Test> {
         at: at?,
         days: days?,
     })
+}
+
+/// The Shopify Function's read of a policy with its header, one rule at a time (see
+/// [`CompiledPolicy::stream`]): after the header, the reader stands in the rules' list.
+pub struct PolicyStream<'a> {
+    reader: Reader<'a>,
+    trigger_bit: u8,
+    /// The rules' `]` is taken.
+    rules_done: bool,
+    /// No rule has been read yet (so a `]` may follow the `[`).
+    first: bool,
+    /// The rules' `[`.
+    rules_at: usize,
+    /// From the header: see [`FunctionHeader::after_rules`].
+    after_rules: [u32; 2],
+    id: String,
+    version: String,
+    default_locale: String,
+    timezone: String,
+}
+
+/// The decision's part of the policy after the rules, from [`PolicyStream::finish`].
+pub struct StreamEnd {
+    /// Whether the default outcome was read (no rule decided).
+    pub default_read: bool,
+    /// For the decision's wording: the policy's identity, no rules, the default outcome
+    /// when read (else `deny`, unused), and only the text of the deciding outcome's message
+    /// in the locales a request in the run's locale can be shown (as [`CompiledPolicy::read_for_locale`]
+    /// keeps them).
+    pub policy: CompiledPolicy,
+}
+
+/// The error for a text [`PolicyStream`] refuses: where reading stopped.
+fn stopped_at(at: usize) -> LoadError {
+    LoadError::Invalid {
+        at,
+        problem: NOT_COMPILED_FORM.to_string(),
+    }
+}
+
+impl<'a> PolicyStream<'a> {
+    /// The text up to the rules, as `to_json` writes it (whitespace aside): the header and a
+    /// stream at the first rule. A text without the header (written before it existed) is
+    /// read once through to work it out (every rule read whole, whatever its trigger), then
+    /// streamed as the others.
+    pub(super) fn open(
+        json: &'a str,
+        trigger_bit: u8,
+    ) -> Result<(FunctionHeader, Self), LoadError> {
+        let (header, stream) = Self::open_head(json, trigger_bit)?;
+        if let Some(header) = header {
+            return Ok((header, stream));
+        }
+        let (_, mut all) = Self::open_head(json, u8::MAX)?;
+        let mut rules = Vec::new();
+        while let Some(rule) = all.next_rule()? {
+            rules.push(rule);
+        }
+        let mut policy = all.finish(None, None)?.policy;
+        policy.rules = rules;
+        Ok((policy.function_header(), stream))
+    }
+
+    /// The text up to the rules: the header if there is one, and a stream at the first rule.
+    fn open_head(
+        json: &'a str,
+        trigger_bit: u8,
+    ) -> Result<(Option<FunctionHeader>, Self), LoadError> {
+        let mut r = Reader::new(json);
+        let mut version = None;
+        match Self::read_head(&mut r, trigger_bit, &mut version) {
+            Some(read) => Ok(read),
+            None => match version {
+                Some(found) if found != u64::from(FORMAT_VERSION) => {
+                    Err(LoadError::UnsupportedVersion { found })
+                }
+                _ => Err(stopped_at(r.pos)),
+            },
+        }
+    }
+
+    fn read_head(
+        r: &mut Reader<'a>,
+        trigger_bit: u8,
+        found_version: &mut Option<u64>,
+    ) -> Option<(Option<FunctionHeader>, Self)> {
+        open(r, b'{')?;
+        if next_key_or(r, Some(const { guess(b"\"v\":") }), true) != const { sig_of(b"v") } {
+            return None;
+        }
+        *found_version = r.number_here("").ok()?.as_u64();
+        if *found_version != Some(u64::from(FORMAT_VERSION)) {
+            return None;
+        }
+        let field = |r: &mut Reader<'a>, key: Guess| -> Option<String> {
+            if next_key_or(r, Some(key), false) != key.sig {
+                return None;
+            }
+            owned_string(r)
+        };
+        let id = field(r, const { guess(b",\"id\":") })?;
+        let version = field(r, const { guess(b",\"ver\":") })?;
+        let default_locale = field(r, const { guess(b",\"loc\":") })?;
+        let timezone = field(r, const { guess(b",\"tz\":") })?;
+        let mut header = None;
+        let mut key = next_key_or(r, Some(const { guess(b",\"h\":") }), false);
+        if key == const { sig_of(b"h") } {
+            header = Some(function_header(r)?);
+            key = next_key_or(r, Some(const { guess(b",\"r\":") }), false);
+        }
+        if key != const { sig_of(b"r") } {
+            return None;
+        }
+        r.peek();
+        let rules_at = r.pos;
+        open(r, b'[')?;
+        let after_rules = header.as_ref().map_or([0, 0], |h| h.after_rules);
+        let reader = std::mem::replace(r, Reader::new(""));
+        Some((
+            header,
+            PolicyStream {
+                reader,
+                trigger_bit,
+                rules_done: false,
+                first: true,
+                rules_at,
+                after_rules,
+                id,
+                version,
+                default_locale,
+                timezone,
+            },
+        ))
+    }
+
+    /// The next rule for the trigger, `None` after the last. The rules of other triggers are
+    /// checked as JSON and passed over.
+    pub fn next_rule(&mut self) -> Result<Option<Rule>, LoadError> {
+        let r = &mut self.reader;
+        while !self.rules_done {
+            let more = match r.peek() {
+                Some(b']') => false,
+                Some(b',') if !self.first => {
+                    r.pos += 1;
+                    true
+                }
+                _ if self.first => true,
+                _ => return Err(stopped_at(r.pos)),
+            };
+            self.first = false;
+            if !more {
+                r.leave();
+                self.rules_done = true;
+                break;
+            }
+            match rule(r, Some(self.trigger_bit)) {
+                Some(Some(rule)) if rule.triggers & self.trigger_bit != 0 => {
+                    return Ok(Some(rule));
+                }
+                // Another trigger's (a rule testing product tags is read whole).
+                Some(_) => {}
+                None => return Err(stopped_at(r.pos)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The rest of the text: the rules not read checked as JSON only, the default outcome
+    /// read unless `decided` (the deciding rule's outcome), and of the messages only those
+    /// the decision can show (those of [`message_locales`] for the request's `locale`, and
+    /// the default one; the decisive outcome's key), the others checked as JSON.
+    pub fn finish(
+        mut self,
+        decided: Option<&Outcome>,
+        locale: Option<&str>,
+    ) -> Result<StreamEnd, LoadError> {
+        let wanted_locales = message_locales(locale, None);
+        match self.finish_reading(decided, &wanted_locales) {
+            Some(end) => Ok(end),
+            None => Err(stopped_at(self.reader.pos)),
+        }
+    }
+
+    /// Goes to where the header says the text after the rules (`which` 0) or after the
+    /// default (1) starts, if the bytes there are the `]` or `}` and the key that `to_json`
+    /// writes there (`expected`) and it is ahead; the reader is then at the key's `,`, out of
+    /// the rules' list.
+    fn jump(&mut self, which: usize, expected: Guess) -> bool {
+        let r = &mut self.reader;
+        let Some(&offset) = self.after_rules.get(which) else {
+            return false;
+        };
+        let Some(target) = (self.rules_at + offset as usize).checked_sub(1) else {
+            return false;
+        };
+        let word = r.bytes.get(target..).and_then(<[u8]>::first_chunk::<8>);
+        let found =
+            word.is_some_and(|word| u64::from_le_bytes(*word) & expected.mask == expected.word);
+        if offset == 0 || target < r.pos || !found {
+            return false;
+        }
+        r.pos = target + 1;
+        if which == 0 {
+            r.depth = r.depth.saturating_sub(1);
+        }
+        true
+    }
+
+    fn finish_reading(
+        &mut self,
+        decided: Option<&Outcome>,
+        wanted_locales: &[String],
+    ) -> Option<StreamEnd> {
+        // Passed over, not checked: where the header says the rules end, or else scanned for
+        // the list's end.
+        if !self.rules_done && !self.jump(0, const { guess(b"],\"d\":") }) {
+            pass_over(&mut self.reader)?;
+            close(&mut self.reader, b']')?;
+        }
+        let r = &mut self.reader;
+        if next_key_or(r, Some(const { guess(b",\"d\":") }), false) != const { sig_of(b"d") } {
+            return None;
+        }
+        let default = match decided {
+            Some(_) => {
+                // Passed over too.
+                self.reader.peek();
+                if !self.jump(1, const { guess(b"},\"m\":") }) {
+                    let r = &mut self.reader;
+                    open(r, b'{')?;
+                    pass_over(r)?;
+                    close(r, b'}')?;
+                }
+                None
+            }
+            None => Some(outcome(r)?),
+        };
+        let r = &mut self.reader;
+        let key = decided
+            .or(default.as_ref())
+            .and_then(|o| o.message.as_deref());
+        let mut messages = BTreeMap::new();
+        match next_key_or(r, Some(const { guess(b",\"m\":") }), false) {
+            END => {}
+            k if k == const { sig_of(b"m") } => {
+                messages = match key {
+                    Some(key) => {
+                        let keep = (wanted_locales, self.default_locale.as_str());
+                        message_texts(r, keep, key)?
+                    }
+                    None => {
+                        open(r, b'{')?;
+                        pass_over(r)?;
+                        close(r, b'}')?;
+                        BTreeMap::new()
+                    }
+                };
+                if next_key_or(r, None, false) != END {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+        r.end().ok()?;
+        Some(StreamEnd {
+            default_read: default.is_some(),
+            policy: CompiledPolicy {
+                format: FORMAT_VERSION,
+                id: std::mem::take(&mut self.id),
+                version: std::mem::take(&mut self.version),
+                default_locale: std::mem::take(&mut self.default_locale),
+                timezone: std::mem::take(&mut self.timezone),
+                rules: Vec::new(),
+                default: default.unwrap_or(Outcome::new(OutcomeKind::Deny)),
+                messages,
+            },
+        })
+    }
+}
+
+/// The header, as `to_json` writes it: `{"n":[...],"pt":[...],"pa":bool}`.
+fn function_header(r: &mut Reader<'_>) -> Option<FunctionHeader> {
+    open(r, b'{')?;
+    if next_key_or(r, Some(const { guess(b"\"n\":") }), true) != const { sig_of(b"n") } {
+        return None;
+    }
+    let mut header = FunctionHeader::default();
+    open(r, b'[')?;
+    for (i, needs) in header.needs.iter_mut().enumerate() {
+        if i > 0 {
+            comma(r)?;
+        }
+        *needs = uint(r)?;
+    }
+    close(r, b']')?;
+    if next_key_or(r, Some(const { guess(b",\"pt\":") }), false) != const { sig_of(b"pt") } {
+        return None;
+    }
+    header.product_tags = strings(r)?;
+    if next_key_or(r, Some(const { guess(b",\"pa\":") }), false) != const { sig_of(b"pa") } {
+        return None;
+    }
+    header.tags_by_any = bool(r)?;
+    if next_key_or(r, Some(const { guess(b",\"at\":") }), false) != const { sig_of(b"at") } {
+        return None;
+    }
+    open(r, b'[')?;
+    header.after_rules[0] = uint(r)?;
+    comma(r)?;
+    header.after_rules[1] = uint(r)?;
+    close(r, b']')?;
+    (next_key_or(r, None, false) == END).then_some(header)
+}
+
+/// Locale → the text of message `key`, in the locales `keep` keeps (the wanted ones and the
+/// default); the other locales are passed over unchecked ([`pass_over`]), and the other
+/// texts of a kept locale checked as strings. A repeated locale or key counts for its last
+/// value, as in the full reader.
+#[inline(never)]
+fn message_texts(r: &mut Reader<'_>, keep: (&[String], &str), key: &str) -> Option<Messages> {
+    let (wanted, default) = keep;
+    let mut by_locale = BTreeMap::new();
+    open(r, b'{')?;
+    let mut first = true;
+    while more_members(r, first)? {
+        first = false;
+        let locale = map_key(r)?;
+        open(r, b'{')?;
+        if *locale != *default && !wanted.iter().any(|w| *w == *locale) {
+            pass_over(r)?;
+            close(r, b'}')?;
+            continue;
+        }
+        let mut text = None;
+        let mut first_text = true;
+        while more_members(r, first_text)? {
+            first_text = false;
+            if r.peek() != Some(b'"') {
+                return None;
+            }
+            // As `to_json` writes a key: its bytes as they stand, compared with `key`.
+            let start = r.pos + 1;
+            let end = plain_run_end(r.bytes, start);
+            let name: Cow<'_, str> = if r.bytes.get(end) == Some(&b'"') {
+                r.pos = end + 1;
+                Cow::Borrowed(r.text.get(start..end)?)
+            } else {
+                r.string().ok()?
+            };
+            colon(r)?;
+            if *name == *key {
+                text = Some(owned_string(r)?);
+            } else {
+                if r.peek() != Some(b'"') {
+                    return None;
+                }
+                skip_string(r)?;
+            }
+        }
+        // (A locale without the text keeps an empty map: as absent, to the lookup.)
+        let mut texts = BTreeMap::new();
+        if let Some(text) = text {
+            texts.insert(key.to_owned(), text);
+        }
+        by_locale.insert(locale.into_owned(), texts);
+    }
+    Some(by_locale)
+}
+
+/// Moves to the `]` or `}` that closes the container the reader is in, not taken, passing
+/// over what comes before it without checking it: only strings (for the brackets they may
+/// hold) and brackets are looked at, so what is passed over is not known to be JSON. (The
+/// Function passes over the rules after the one that decides, and the parts of the default
+/// outcome and of the messages its decision does not use: checking them as JSON cost more
+/// than reading the rules that decide.) Gives up at the text's end.
+#[inline(never)]
+fn pass_over(r: &mut Reader<'_>) -> Option<()> {
+    let bytes = r.bytes;
+    let mut at = r.pos;
+    let mut depth = 0u32;
+    loop {
+        match *bytes.get(at)? {
+            b'"' => {
+                // Past the string: escapes taken two bytes at a time.
+                at += 1;
+                loop {
+                    at = plain_run_end(bytes, at);
+                    match bytes.get(at)? {
+                        b'"' => break,
+                        b'\\' => at += 2,
+                        // A control character: not JSON, but nothing to stop at.
+                        _ => at += 1,
+                    }
+                }
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                if depth == 0 {
+                    r.pos = at;
+                    return Some(());
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,301 @@
+//! `CompiledPolicy::stream` (the Function's read, one rule at a time) and `RuleByRule` against
+//! the whole policy and `evaluate`: the same rules in the same order, the same decisions, on
+//! the presets and on random policies; what the header says is what the rules consult.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use cancel_policy_core::compile::compile;
+use cancel_policy_core::compiled::{
+    CompiledPolicy, FunctionHeader, InputNeeds, LoadError, NotAdmitted, Rule, Trigger,
+};
+use cancel_policy_core::eval::RuleByRule;
+use cancel_policy_core::facts::Facts;
+use cancel_policy_core::{Decision, evaluate};
+use chrono::{DateTime, TimeZone, Utc};
+
+/// Every preset, compiled.
+fn presets() -> Vec<(String, CompiledPolicy)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../presets");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        out.push((file.clone(), compile(&source, &file).policy.unwrap()));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 8, "the presets were not found");
+    out
+}
+
+/// The decision as the Function makes it: rules read one at a time from `json`.
+fn streamed(
+    json: &str,
+    facts: &Facts,
+    now: DateTime<Utc>,
+    trigger: Trigger,
+) -> Result<(Decision, Vec<String>), LoadError> {
+    let (_, mut stream) = CompiledPolicy::stream(json, trigger)?;
+    let evaluation = RuleByRule::new(facts, now, trigger);
+    let locale = facts.request.locale.as_deref();
+    let mut read = Vec::new();
+    while let Some(rule) = stream.next_rule()? {
+        read.push(rule.id.clone());
+        if let Some(decides) = evaluation.try_rule(&rule) {
+            let end = stream.finish(Some(&rule.then), locale)?;
+            assert!(end.policy.rules.is_empty() && !end.default_read);
+            return Ok((evaluation.decide(&end.policy, &rule, decides), read));
+        }
+    }
+    let end = stream.finish(None, locale)?;
+    assert!(end.default_read);
+    Ok((
+        evaluation.decide_by_default(&end.policy, &end.policy.default),
+        read,
+    ))
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 10, 0).unwrap()
+}
+
+fn some_facts(minutes_ago: i64, locale: Option<&str>) -> Facts {
+    let mut facts = Facts::default();
+    facts.order.created_at = Some(now() - chrono::Duration::minutes(minutes_ago));
+    facts.request.locale = locale.map(str::to_string);
+    facts
+}
+
+#[test]
+fn presets_stream_to_the_whole_policys_decisions() {
+    for (file, policy) in presets() {
+        let json = policy.to_json();
+        let (header, _) = CompiledPolicy::stream(&json, Trigger::CustomerRequest).unwrap();
+        let written = FunctionHeader {
+            after_rules: [0, 0],
+            ..header.clone()
+        };
+        assert_eq!(written, policy.function_header(), "{file}");
+        // The text after the rules is where the header says.
+        let rules_at = json.find(r#""r":["#).unwrap() + 4;
+        let [after_rules, after_default] = header.after_rules.map(|at| rules_at + at as usize);
+        assert!(json[after_rules..].starts_with(r#","d":"#), "{file}");
+        assert!(json[after_default..].starts_with(r#","m":"#), "{file}");
+        for trigger in Trigger::ALL {
+            for minutes in [5, 90, 3000, 100_000] {
+                for locale in [None, Some("en"), Some("de-CH"), Some("fr")] {
+                    let facts = some_facts(minutes, locale);
+                    let expected = evaluate(&policy, &facts, now(), trigger);
+                    let (decision, read) = streamed(&json, &facts, now(), trigger).unwrap();
+                    assert_eq!(
+                        decision, expected,
+                        "{file} {trigger:?} {minutes} {locale:?}"
+                    );
+                    // Only the trigger's rules up to the deciding one were read.
+                    let of_trigger: Vec<&Rule> = policy
+                        .rules
+                        .iter()
+                        .filter(|r| r.triggers & trigger.bit() != 0)
+                        .collect();
+                    let upto = match &expected.rule {
+                        Some(id) => of_trigger.iter().position(|r| r.id == *id).unwrap() + 1,
+                        None => of_trigger.len(),
+                    };
+                    let ids: Vec<String> =
+                        of_trigger[..upto].iter().map(|r| r.id.clone()).collect();
+                    assert_eq!(read, ids, "{file} {trigger:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_header_covers_what_each_rule_consults() {
+    for (file, policy) in presets() {
+        let header = policy.function_header();
+        for trigger in Trigger::ALL {
+            for rule in policy
+                .rules
+                .iter()
+                .filter(|r| r.triggers & trigger.bit() != 0)
+            {
+                assert_eq!(
+                    header.admits(trigger, &rule.when, &rule.then, &mut 0),
+                    Ok(()),
+                    "{file}"
+                );
+            }
+            assert_eq!(
+                header.admits(trigger, &[], &policy.default, &mut 0),
+                Ok(()),
+                "{file}"
+            );
+        }
+    }
+}
+
+/// A header that leaves out what a rule consults, or a product tag it tests, does not admit
+/// the rule (the Function then refuses the policy rather than decide on less of its input
+/// than the service would).
+#[test]
+fn a_header_that_leaves_something_out_is_caught() {
+    let source = r#"
+id = "p"
+name = "P"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Oslo"
+triggers = ["customer_request"]
+
+[default]
+deny = {}
+
+[[rule]]
+id = "young"
+on = ["customer_request"]
+when = { minutes_since_placed = { lt = 60 } }
+then.allow = { reason = "CUSTOMER", refund = "original" }
+
+[[rule]]
+id = "gift"
+on = ["customer_request"]
+when.lines.any = { product_tags = { any_of = ["gift"] } }
+then.deny = {}
+"#;
+    let policy = compile(source, "p.toml").policy.unwrap();
+    let header = policy.function_header();
+    let trigger = Trigger::CustomerRequest;
+    assert!(
+        header
+            .needs_of(trigger)
+            .has(InputNeeds::PLACED | InputNeeds::LINE_PRODUCT)
+    );
+    assert_eq!(header.product_tags, ["gift"]);
+    let [young, gift] = [&policy.rules[0], &policy.rules[1]];
+    let mut no_placed = header.clone();
+    no_placed.needs[trigger as usize] &= !InputNeeds::PLACED;
+    assert_eq!(
+        no_placed.admits(trigger, &young.when, &young.then, &mut 0),
+        Err(NotAdmitted::Needs)
+    );
+    assert_eq!(
+        no_placed.admits(trigger, &gift.when, &gift.then, &mut 0),
+        Ok(())
+    );
+    let other_tags = FunctionHeader {
+        product_tags: vec!["engraved".into()],
+        ..header.clone()
+    };
+    assert_eq!(
+        other_tags.admits(trigger, &gift.when, &gift.then, &mut 0),
+        Err(NotAdmitted::ProductTags)
+    );
+    // The header as the stream reads it is the one written.
+    let json = policy.to_json();
+    let written = CompiledPolicy::stream(&json, trigger).unwrap().0;
+    assert_eq!(
+        FunctionHeader {
+            after_rules: [0, 0],
+            ..written.clone()
+        },
+        header
+    );
+    let old = json.replacen(
+        &format!(r#""h":{},"#, serde_json::to_string(&written).unwrap()),
+        "",
+        1,
+    );
+    assert_ne!(old, json);
+    // A text without the header (as written before it existed) is read through once to work
+    // it out, then streamed: the same header (but where the text after the rules starts) and
+    // the same decisions.
+    assert_eq!(CompiledPolicy::stream(&old, trigger).unwrap().0, header);
+    for minutes in [5, 90] {
+        let facts = some_facts(minutes, Some("en"));
+        let expected = evaluate(&policy, &facts, now(), trigger);
+        assert_eq!(streamed(&old, &facts, now(), trigger).unwrap().0, expected);
+    }
+    assert_eq!(CompiledPolicy::load(&old).unwrap(), policy);
+    assert_eq!(
+        CompiledPolicy::read_compiled_for(&old, None, trigger).unwrap(),
+        policy
+    );
+}
+
+/// A rule the stream reaches that is not as `to_json` writes it is refused with where reading
+/// stopped; the rules after the deciding one are passed over unchecked.
+#[test]
+fn the_stream_checks_what_it_reads() {
+    let json = |rules: &str| {
+        format!(
+            r#"{{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","h":{{"n":[0,0,0,0,0,0,0],"pt":[],"pa":true,"at":[0,0]}},"r":[{rules}],"d":{{"k":"deny","msg":"no"}},"m":{{"en":{{"no":"No.","yes":"Yes."}},"fr":{{"no":"Non."}}}}}}"#
+        )
+    };
+    let allow = r#"{"id":"a","t":1,"o":{"k":"allow","msg":"yes"}}"#;
+    let broken = r#"{"id":"b","t":1,"w":[{"f":["no_such_fact",{"is":true}]}],"o":{"k":"deny"}}"#;
+    let not_json = r#"{"id":"b","t":1,"w":[}"#;
+    let facts = some_facts(5, Some("en"));
+    let trigger = Trigger::CustomerRequest;
+    // After the deciding rule: checked as JSON only.
+    let text = json(&format!("{allow},{broken}"));
+    let (decision, read) = streamed(&text, &facts, now(), trigger).unwrap();
+    assert_eq!(read, ["a"]);
+    assert_eq!(decision.message.unwrap().text, "Yes.");
+    assert!(CompiledPolicy::load(&text).is_err());
+    // Passed over unchecked: a rule that is not JSON at all after the deciding one does not
+    // change the decision (it is scanned for brackets only), and brackets that do not pair
+    // up are refused when the text after the rules is not where they say.
+    let not_checked = r#"{"id":"b","t":1,"w":[tru, 'x', "]}"],"o":{k:deny}}"#;
+    let text = json(&format!("{allow},{not_checked}"));
+    assert!(CompiledPolicy::load(&text).is_err());
+    let (decision, _) = streamed(&text, &facts, now(), trigger).unwrap();
+    assert_eq!(decision.rule.as_deref(), Some("a"));
+    let text = json(&format!("{allow},{not_json}"));
+    assert!(matches!(
+        streamed(&text, &facts, now(), trigger),
+        Err(LoadError::Invalid { .. })
+    ));
+    for cut in 0..text.len() {
+        let _ = streamed(&text[..cut], &facts, now(), trigger);
+    }
+    // Reached: refused, saying where.
+    let text = json(&format!("{broken},{allow}"));
+    let at = text.find("no_such_fact").unwrap();
+    match streamed(&text, &facts, now(), trigger) {
+        Err(LoadError::Invalid { at: stopped, .. }) => {
+            assert!(stopped >= at && stopped < at + 20, "{stopped} {at}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // No rule decides: the default and its message.
+    let (decision, read) = streamed(&json(""), &some_facts(5, Some("fr")), now(), trigger).unwrap();
+    assert!(read.is_empty());
+    let message = decision.message.unwrap();
+    assert_eq!(
+        (message.locale.as_str(), message.text.as_str()),
+        ("fr", "Non.")
+    );
+    // Another trigger's rules are passed over.
+    let (_, read) = streamed(
+        &json(&format!("{allow},{allow}")),
+        &facts,
+        now(),
+        Trigger::StaffRequest,
+    )
+    .unwrap();
+    assert!(read.is_empty());
+    // Something after the messages is refused.
+    let text = json(allow).replacen(r#""Non."}}}"#, r#""Non."}},"x":1}"#, 1);
+    assert!(text.contains(r#""x":1"#), "{text}");
+    assert!(streamed(&text, &facts, now(), trigger).is_err(), "{text}");
+}
