@@ -63,6 +63,14 @@ fn streamed(
     ))
 }
 
+/// `json` with the header's `after_rules` replaced.
+fn with_after_rules(json: &str, after_rules: [u32; 2]) -> String {
+    let start = json.find(r#""at":["#).unwrap();
+    let end = start + json[start..].find(']').unwrap() + 1;
+    let [a, b] = after_rules;
+    format!(r#"{}"at":[{a},{b}]{}"#, &json[..start], &json[end..])
+}
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 10, 10, 0).unwrap()
 }
@@ -99,6 +107,12 @@ fn presets_stream_to_the_whole_policys_decisions() {
                         decision, expected,
                         "{file} {trigger:?} {minutes} {locale:?}"
                     );
+                    // Where the header says the text after the rules starts is checked before
+                    // it is used: wrong places are scanned past instead.
+                    for wrong in [[0, 0], [1, 2], [7, 3]] {
+                        let text = with_after_rules(&json, wrong);
+                        assert_eq!(streamed(&text, &facts, now(), trigger).unwrap().0, expected);
+                    }
                     // Only the trigger's rules up to the deciding one were read.
                     let of_trigger: Vec<&Rule> = policy
                         .rules

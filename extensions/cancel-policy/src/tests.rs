@@ -50,10 +50,9 @@ fn every_fixture_gives_its_recorded_output_natively() {
 #[test]
 fn a_header_that_leaves_out_what_a_reached_rule_consults_is_refused() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let fixture: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(dir.join("one-hour-grace-allowed.json")).unwrap(),
-    )
-    .unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("one-hour-grace-allowed.json")).unwrap())
+            .unwrap();
     let payload = &fixture["payload"];
     let with_header = |customer_request_needs: u32| {
         let mut input = payload["input"].clone();

@@ -1344,16 +1344,10 @@ impl<'a> PolicyStream<'a> {
         if *found_version != Some(u64::from(FORMAT_VERSION)) {
             return None;
         }
-        let field = |r: &mut Reader<'a>, key: Guess| -> Option<String> {
-            if next_key_or(r, Some(key), false) != key.sig {
-                return None;
-            }
-            owned_string(r)
-        };
-        let id = field(r, const { guess(b",\"id\":") })?;
-        let version = field(r, const { guess(b",\"ver\":") })?;
-        let default_locale = field(r, const { guess(b",\"loc\":") })?;
-        let timezone = field(r, const { guess(b",\"tz\":") })?;
+        let id = text_field(r, const { guess(b",\"id\":") })?;
+        let version = text_field(r, const { guess(b",\"ver\":") })?;
+        let default_locale = text_field(r, const { guess(b",\"loc\":") })?;
+        let timezone = text_field(r, const { guess(b",\"tz\":") })?;
         let mut header = None;
         let mut key = next_key_or(r, Some(const { guess(b",\"h\":") }), false);
         if key == const { sig_of(b"h") } {
@@ -1442,7 +1436,8 @@ impl<'a> PolicyStream<'a> {
         let Some(&offset) = self.after_rules.get(which) else {
             return false;
         };
-        let Some(target) = (self.rules_at + offset as usize).checked_sub(1) else {
+        let target = self.rules_at.checked_add(offset as usize);
+        let Some(target) = target.and_then(|end| end.checked_sub(1)) else {
             return false;
         };
         let word = r.bytes.get(target..).and_then(<[u8]>::first_chunk::<8>);
@@ -1537,14 +1532,7 @@ fn function_header(r: &mut Reader<'_>) -> Option<FunctionHeader> {
         return None;
     }
     let mut header = FunctionHeader::default();
-    open(r, b'[')?;
-    for (i, needs) in header.needs.iter_mut().enumerate() {
-        if i > 0 {
-            comma(r)?;
-        }
-        *needs = uint(r)?;
-    }
-    close(r, b']')?;
+    numbers(r, &mut header.needs)?;
     if next_key_or(r, Some(const { guess(b",\"pt\":") }), false) != const { sig_of(b"pt") } {
         return None;
     }
@@ -1556,12 +1544,33 @@ fn function_header(r: &mut Reader<'_>) -> Option<FunctionHeader> {
     if next_key_or(r, Some(const { guess(b",\"at\":") }), false) != const { sig_of(b"at") } {
         return None;
     }
-    open(r, b'[')?;
-    header.after_rules[0] = uint(r)?;
-    comma(r)?;
-    header.after_rules[1] = uint(r)?;
-    close(r, b']')?;
+    numbers(r, &mut header.after_rules)?;
     (next_key_or(r, None, false) == END).then_some(header)
+}
+
+/// A member `key` (as `to_json` writes it next) whose value is a string. (Out of line: four
+/// copies would cost the module more than the calls cost a run.)
+#[inline(never)]
+fn text_field(r: &mut Reader<'_>, key: Guess) -> Option<String> {
+    if next_key_or(r, Some(key), false) != key.sig {
+        return None;
+    }
+    owned_string(r)
+}
+
+/// An array of exactly `out.len()` unsigned integers, into `out`.
+#[inline(never)]
+fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
+    open(r, b'[')?;
+    let mut first = true;
+    for number in out.iter_mut() {
+        if !first {
+            comma(r)?;
+        }
+        first = false;
+        *number = uint(r)?;
+    }
+    close(r, b']')
 }
 
 /// Locale → the text of message `key`, in the locales `keep` keeps (the wanted ones and the
