@@ -107,7 +107,9 @@ fn check_accepts_every_preset_without_warnings() {
 }
 
 #[test]
-fn every_preset_compiles_to_at_most_2000_bytes_and_loads_back() {
+// A shipped preset stays a fifth of the metafield's 10,000 bytes, with the header the Function
+// reads before the rules (about 120 bytes: needs per trigger, product tags, offsets).
+fn every_preset_compiles_to_at_most_2200_bytes_and_loads_back() {
     let dir = tempfile::tempdir().unwrap();
     for preset in presets() {
         let out = dir.path().join("policy.json");
@@ -119,7 +121,7 @@ fn every_preset_compiles_to_at_most_2000_bytes_and_loads_back() {
         );
         let json = std::fs::read_to_string(&out).unwrap();
         assert!(
-            json.len() <= 2_000,
+            json.len() <= 2_200,
             "{} compiles to {} bytes",
             preset.display(),
             json.len()
