@@ -34,7 +34,9 @@ use cancel_policy_core::facts::{
 };
 use cancel_policy_core::money::{Amount, Money};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
-use shopify_function::wasm_api::Value;
+
+mod raw;
+pub use raw::Value;
 
 use crate::policy::{LineNeeds, Needs};
 

@@ -1,14 +1,14 @@
 //! The `cancel-policy.order-cancellation.run` target: input → facts → core → output.
 
 use shopify_function::prelude::*;
-use shopify_function::wasm_api::{Deserialize, Value, read::Error as ReadError};
+use shopify_function::wasm_api::{self, Deserialize, read::Error as ReadError};
 
 use cancel_policy_core::eval::RuleByRule;
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::{Decision, Trigger};
 use chrono::{DateTime, Utc};
 
-use crate::input;
+use crate::input::{self, Value};
 use crate::output::{RejectCode, RunOutput};
 use crate::policy::{self, Needs};
 
@@ -16,8 +16,10 @@ use crate::policy::{self, Needs};
 pub struct RawInput(pub Value);
 
 impl Deserialize for RawInput {
-    fn deserialize(value: &Value) -> std::result::Result<Self, ReadError> {
-        Ok(RawInput(*value))
+    /// The root again, as a handle `input.rs` decodes itself (`wasm_api::Value` keeps its
+    /// handle private); the provider's cost is one more root object, not yet descended into.
+    fn deserialize(_: &wasm_api::Value) -> std::result::Result<Self, ReadError> {
+        Ok(RawInput(Value::input()))
     }
 }
 
