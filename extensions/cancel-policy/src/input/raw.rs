@@ -120,6 +120,10 @@ mod provider {
 }
 
 /// An input value: a provider handle.
+///
+/// The type tests, `get_at_index` and `as_string` are inlined: the crate is built for size,
+/// where they would stay calls (together 200 lines × 50 rules 1,191,564 → 1,169,824
+/// instructions for 862 bytes of module).
 #[derive(Clone, Copy)]
 pub struct Value(Val);
 
@@ -155,6 +159,7 @@ impl Value {
 
     /// The length of a string, list or object: from the handle, or from the provider when
     /// too long for it (`None` when the provider cannot tell).
+    #[inline(always)]
     fn len(self) -> Option<usize> {
         match self.short_len() {
             MAX_LENGTH => Some(provider::val_len(self.0)).filter(|&len| len != usize::MAX),
@@ -162,19 +167,23 @@ impl Value {
         }
     }
 
+    #[inline(always)]
     pub fn is_null(&self) -> bool {
         self.tag() == TAG_NULL
     }
 
+    #[inline(always)]
     pub fn as_bool(&self) -> Option<bool> {
         (self.tag() == TAG_BOOL).then(|| self.pointer() != 0)
     }
 
+    #[inline(always)]
     pub fn as_number(&self) -> Option<f64> {
         // The `f64`'s 64 bits: truncation is the point.
         (self.tag() == NUMBER).then(|| f64::from_bits((self.0 >> F64_OFFSET) as u64))
     }
 
+    #[inline(always)]
     pub fn as_string(&self) -> Option<String> {
         if self.tag() != TAG_STRING {
             return None;
@@ -187,14 +196,17 @@ impl Value {
         Some(unsafe { String::from_utf8_unchecked(bytes) })
     }
 
+    #[inline(always)]
     pub fn is_obj(&self) -> bool {
         self.tag() == TAG_OBJECT
     }
 
+    #[inline(always)]
     pub fn is_array(&self) -> bool {
         self.tag() == TAG_ARRAY
     }
 
+    #[inline(always)]
     pub fn array_len(&self) -> Option<usize> {
         if self.tag() == TAG_ARRAY {
             self.len()
@@ -203,6 +215,7 @@ impl Value {
         }
     }
 
+    #[inline(always)]
     pub fn obj_len(&self) -> Option<usize> {
         if self.tag() == TAG_OBJECT {
             self.len()
@@ -215,6 +228,7 @@ impl Value {
         Value(provider::obj_prop(self.0, name))
     }
 
+    #[inline(always)]
     pub fn get_at_index(&self, index: usize) -> Value {
         Value(provider::at_index(self.0, index))
     }
