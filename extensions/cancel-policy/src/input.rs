@@ -335,7 +335,38 @@ fn opt_object<'s>(value: Value, selection: &'s Selection, path: &Path) -> Read<O
 }
 
 /// An object of `len` fields: read by position when its layout is known.
+///
+/// The usual case (the layout known, the length that of the selection's other objects) is
+/// inlined into the readers; the rest is [`laid_out_slow`].
+#[inline(always)]
 fn laid_out<'s>(
+    value: Value,
+    len: usize,
+    selection: &'s Selection,
+    path: &Path,
+) -> Read<Object<'s>> {
+    let layout = match selection.layout.get() {
+        // At least as many fields as any the selection requires: no length error.
+        Layout::QueryOrder if len == selection.fields.len() => Layout::QueryOrder,
+        // `known` passed the length check when the layout was taken from its first object.
+        Layout::Positions {
+            positions,
+            len: known,
+        } if len == known => Layout::Positions {
+            positions,
+            len: known,
+        },
+        _ => return laid_out_slow(value, len, selection, path),
+    };
+    Ok(Object {
+        value,
+        len,
+        selection,
+        layout,
+    })
+}
+
+fn laid_out_slow<'s>(
     value: Value,
     len: usize,
     selection: &'s Selection,
