@@ -313,3 +313,40 @@ fn the_stream_checks_what_it_reads() {
     assert!(text.contains(r#""x":1"#), "{text}");
     assert!(streamed(&text, &facts, now(), trigger).is_err(), "{text}");
 }
+
+/// A text cut anywhere in its messages is refused with a `LoadError` or, where the decision
+/// shows no message (the messages are then passed over), decided as the whole text: never a
+/// panic, never another decision.
+#[test]
+fn a_text_cut_in_its_messages_is_refused_or_decided_alike() {
+    let mut unshown = 0;
+    for (file, policy) in presets() {
+        let json = policy.to_json();
+        let messages_at = json.rfind(r#","m":{"#).unwrap();
+        for trigger in Trigger::ALL {
+            for minutes in [5, 3000] {
+                for locale in [None, Some("de-CH")] {
+                    let facts = some_facts(minutes, locale);
+                    let expected = evaluate(&policy, &facts, now(), trigger);
+                    let (whole, _) = streamed(&json, &facts, now(), trigger).unwrap();
+                    assert_eq!(whole, expected, "{file}");
+                    let decisive = match &expected.rule {
+                        Some(id) => &policy.rules.iter().find(|r| r.id == *id).unwrap().then,
+                        None => &policy.default,
+                    };
+                    unshown += usize::from(decisive.message.is_none());
+                    for cut in messages_at..json.len() {
+                        // (A `&str` is cut between characters; the Function's input is text.)
+                        if !json.is_char_boundary(cut) {
+                            continue;
+                        }
+                        if let Ok((decision, _)) = streamed(&json[..cut], &facts, now(), trigger) {
+                            assert_eq!(decision, expected, "{file} cut at {cut}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(unshown > 0, "no decision without a message was tried");
+}
