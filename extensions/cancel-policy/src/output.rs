@@ -6,7 +6,7 @@
 //! directly, rather than through `serde_json::Value`, keeps the module small and cheap to run.
 
 use cancel_policy_core::decision::{Action, Decision, Message};
-use cancel_policy_core::money::Money;
+use cancel_policy_core::money::{Amount, Money};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use shopify_function::wasm_api::{Context, Serialize, write::Error as WriteError};
 
@@ -135,7 +135,7 @@ fn rfc3339(at: &DateTime<Utc>) -> String {
     if !(0..=9999).contains(&year) {
         text.push(if year < 0 { '-' } else { '+' });
     }
-    push_digits(&mut text, year.unsigned_abs(), 4);
+    push_digits(&mut text, year.unsigned_abs().into(), 4);
     let (mut second, mut nano) = (at.second(), at.nanosecond());
     if nano >= 1_000_000_000 {
         second += 1;
@@ -149,7 +149,7 @@ fn rfc3339(at: &DateTime<Utc>) -> String {
         (':', second),
     ] {
         text.push(separator);
-        push_digits(&mut text, value, 2);
+        push_digits(&mut text, value.into(), 2);
     }
     if nano != 0 {
         let (fraction, width) = if nano % 1_000_000 == 0 {
@@ -160,15 +160,14 @@ fn rfc3339(at: &DateTime<Utc>) -> String {
             (nano, 9)
         };
         text.push('.');
-        push_digits(&mut text, fraction, width);
+        push_digits(&mut text, fraction.into(), width);
     }
     text.push('Z');
     text
 }
 
 /// `value` in decimal, zero-padded to at least `width` digits.
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    let value = u64::from(value);
+fn push_digits(text: &mut String, value: u64, width: u32) {
     let mut unit = 1u64;
     let mut digits = 1;
     while digits < width || value / unit >= 10 {
@@ -181,10 +180,34 @@ fn push_digits(text: &mut String, value: u32, width: u32) {
     }
 }
 
+/// As `Amount`'s `Display` writes it (`12.0`, `12.50`, `0.125`), without `format!`, whose
+/// padded integers cost the module ~0.2 kB.
+fn amount_text(amount: Amount) -> String {
+    let thousandths = amount.thousandths();
+    let abs = thousandths.unsigned_abs();
+    let (whole, frac) = (abs / 1000, abs % 1000);
+    let (frac, width) = if frac == 0 {
+        (0, 1)
+    } else if frac % 10 == 0 {
+        (frac / 10, 2)
+    } else {
+        (frac, 3)
+    };
+    // A sign, at most 16 whole digits (`i64::MIN` / 1000), a point and three decimals.
+    let mut text = String::with_capacity(21);
+    if thousandths < 0 {
+        text.push('-');
+    }
+    push_digits(&mut text, whole, 1);
+    text.push('.');
+    push_digits(&mut text, frac, width);
+    text
+}
+
 fn money(cx: &mut Context, money: &Money) -> Written {
     cx.write_object(
         |cx| {
-            field_str(cx, "amount", &money.amount.to_string())?;
+            field_str(cx, "amount", &amount_text(money.amount))?;
             field_str(cx, "currencyCode", &money.currency_code)
         },
         2,
@@ -357,7 +380,49 @@ fn integer(cx: &mut Context, value: i64) -> Written {
 mod tests {
     #![allow(clippy::unwrap_used)] // test code
 
+    use cancel_policy_core::money::Amount;
     use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+    #[test]
+    fn amounts_are_written_as_display_writes_them() {
+        for thousandths in [
+            0,
+            1,
+            -1,
+            10,
+            -10,
+            100,
+            999,
+            1000,
+            -1000,
+            1001,
+            1010,
+            1100,
+            12_500,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let amount = Amount::from_thousandths(thousandths);
+            assert_eq!(super::amount_text(amount), amount.to_string());
+        }
+        let min = Amount::from_thousandths(i64::MIN);
+        assert_eq!(super::amount_text(min), "-9223372036854775.808");
+    }
+
+    #[test]
+    fn spread_amounts_are_written_as_display_writes_them() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..100_000 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            // Every magnitude, from a few thousandths to the whole range.
+            let thousandths = (seed as i64) >> (seed % 61);
+            let amount = Amount::from_thousandths(thousandths);
+            assert_eq!(super::amount_text(amount), amount.to_string());
+        }
+    }
 
     #[test]
     fn times_are_written_as_chrono_writes_them() {
