@@ -28,6 +28,19 @@ pub fn to_lowercase(text: &str) -> String {
     lower
 }
 
+/// Whether `text` is its own lower case (`to_lowercase(text) == text`), without copying it.
+/// Read with the same table, so std's upper-case table stays out of the Function's Wasm.
+pub fn is_lowercase(text: &str) -> bool {
+    text.chars().all(|c| {
+        if c.is_ascii() {
+            !c.is_ascii_uppercase()
+        } else {
+            // Σ always changes (to σ or ς), and İ to two characters.
+            c != 'Σ' && c != '\u{130}' && lower_char(c) == c
+        }
+    })
+}
+
 /// Whether the Σ at byte `at` ends a word (Unicode's `Final_Sigma` condition, as std applies
 /// it): a cased letter before it and none after it, case-ignorable characters passed over.
 /// https://www.unicode.org/versions/Unicode16.0.0/core-spec/chapter-3/#G54277
@@ -389,6 +402,17 @@ mod tests {
     }
 
     #[test]
+    fn every_character_is_its_own_lower_case_as_std_says() {
+        for c in all_chars() {
+            let text = c.to_string();
+            assert_eq!(is_lowercase(&text), text.to_lowercase() == text, "{c:?}");
+        }
+        // Title case is not upper case, yet lower-cases: ǅ → ǆ.
+        assert!(!'ǅ'.is_uppercase() && !is_lowercase("ǅ") && !is_lowercase("aΣ"));
+        assert!(is_lowercase("ǆ σς i\u{307} tag-1"));
+    }
+
+    #[test]
     fn sigmas_in_context_are_lower_cased_as_std_does() {
         // Cased, case-ignorable and other characters around Σ, in every arrangement up to four.
         let pieces = [
@@ -411,6 +435,11 @@ mod tests {
         #[test]
         fn texts_are_lower_cased_as_std_does(text in "\\PC{0,24}") {
             prop_assert_eq!(to_lowercase(&text), text.to_lowercase());
+        }
+
+        #[test]
+        fn texts_are_their_own_lower_case_as_std_says(text in "\\PC{0,24}") {
+            prop_assert_eq!(is_lowercase(&text), to_lowercase(&text) == text);
         }
 
         #[test]
