@@ -5,6 +5,8 @@
 //! evaluation serializes to the very same JSON; the Wasm parity tests compare the two. Writing
 //! directly, rather than through `serde_json::Value`, keeps the module small and cheap to run.
 
+use std::num::NonZeroU64;
+
 use cancel_policy_core::decision::{Action, Decision, Message};
 use cancel_policy_core::money::{Amount, Money};
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -167,17 +169,22 @@ fn rfc3339(at: &DateTime<Utc>) -> String {
     text
 }
 
-/// `value` in decimal, zero-padded to at least `width` digits.
+/// `value` in decimal, zero-padded to at least `width` digits (at most 20).
 fn push_digits(text: &mut String, value: u64, width: u32) {
-    let mut unit = 1u64;
+    // A non-zero divisor by type: no division-by-zero panic path in the module.
+    const TEN: NonZeroU64 = NonZeroU64::MIN.saturating_add(9);
+    let mut unit = NonZeroU64::MIN;
     let mut digits = 1;
     while digits < width || value / unit >= 10 {
-        unit *= 10;
+        unit = unit.saturating_mul(TEN);
         digits += 1;
     }
-    while unit > 0 {
+    loop {
         text.push(char::from(b'0' + (value / unit % 10) as u8));
-        unit /= 10;
+        match NonZeroU64::new(unit.get() / 10) {
+            Some(smaller) => unit = smaller,
+            None => return,
+        }
     }
 }
 
