@@ -14,16 +14,19 @@ pub fn to_lowercase(text: &str) -> String {
     }
     let mut lower = String::with_capacity(text.len());
     for (at, c) in text.char_indices() {
-        if c.is_ascii() {
-            lower.push(c.to_ascii_lowercase());
+        // One `push` for all cases: each one inlined took ~0.1 kB of the Function's module.
+        let one = if c.is_ascii() {
+            c.to_ascii_lowercase()
         } else if c == 'Σ' {
-            lower.push(if final_sigma(text, at) { 'ς' } else { 'σ' });
+            if final_sigma(text, at) { 'ς' } else { 'σ' }
         } else if c == '\u{130}' {
             // The one character whose lower case is two: İ → i̇.
-            lower.push_str("i\u{307}");
+            lower.push('i');
+            '\u{307}'
         } else {
-            lower.push(lower_char(c));
-        }
+            lower_char(c)
+        };
+        lower.push(one);
     }
     lower
 }
