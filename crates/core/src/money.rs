@@ -35,29 +35,38 @@ impl Amount {
             Some(rest) => (true, rest),
             None => (false, trimmed),
         };
-        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if whole.is_empty() && frac.is_empty()
-            || frac.len() > 3
-            || !whole.bytes().all(|b| b.is_ascii_digit())
-            || !frac.bytes().all(|b| b.is_ascii_digit())
-        {
+        // One pass over the bytes: digits, at most one point, at most three digits after it,
+        // at least one digit in all. Summed by hand with checked arithmetic (overflow fails, as
+        // `str::parse` would) to keep the integer parser out of the Function's Wasm.
+        let (mut whole, mut frac) = (0i64, 0i64);
+        let mut decimals: Option<u32> = None;
+        let mut any_digit = false;
+        for byte in digits.bytes() {
+            match (byte, decimals) {
+                (b'0'..=b'9', None) => {
+                    whole = whole
+                        .checked_mul(10)
+                        .and_then(|w| w.checked_add(i64::from(byte - b'0')))
+                        .ok_or_else(err)?;
+                }
+                (b'0'..=b'9', Some(count)) if count < 3 => {
+                    frac = frac * 10 + i64::from(byte - b'0');
+                    decimals = Some(count + 1);
+                }
+                (b'.', None) => decimals = Some(0),
+                _ => return Err(err()),
+            }
+            any_digit |= byte != b'.';
+        }
+        if !any_digit {
             return Err(err());
         }
-        // Digits only by now, so only overflow can fail (as `str::parse` would); summed by hand
-        // to keep the integer parser out of the Function's Wasm.
-        let number = |digits: &str| {
-            digits.bytes().try_fold(0i64, |value, digit| {
-                value.checked_mul(10)?.checked_add(i64::from(digit - b'0'))
-            })
-        };
-        let whole = number(whole).ok_or_else(err)?;
-        let mut frac_value = number(frac).ok_or_else(err)?;
-        for _ in frac.len()..3 {
-            frac_value *= 10;
+        for _ in decimals.unwrap_or(0)..3 {
+            frac *= 10;
         }
         let value = whole
             .checked_mul(SCALE)
-            .and_then(|w| w.checked_add(frac_value))
+            .and_then(|w| w.checked_add(frac))
             .ok_or_else(err)?;
         Ok(Amount(if negative { -value } else { value }))
     }
@@ -233,6 +242,47 @@ mod tests {
         assert!(Amount::parse("1.2345").is_err());
         assert!(Amount::parse("abc").is_err());
         assert!(Amount::parse("").is_err());
+    }
+
+    /// `Amount::parse` as it was before it read the text in one pass.
+    fn parse_before(text: &str) -> Option<Amount> {
+        let trimmed = text.trim();
+        let (negative, digits) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty() && frac.is_empty()
+            || frac.len() > 3
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let number = |digits: &str| {
+            digits.bytes().try_fold(0i64, |value, digit| {
+                value.checked_mul(10)?.checked_add(i64::from(digit - b'0'))
+            })
+        };
+        let whole = number(whole)?;
+        let mut frac_value = number(frac)?;
+        for _ in frac.len()..3 {
+            frac_value *= 10;
+        }
+        let value = whole.checked_mul(SCALE)?.checked_add(frac_value)?;
+        Some(Amount(if negative { -value } else { value }))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_takes_what_it_took_before(text in "[ -]?-?[0-9]{0,20}[.]?[0-9.]{0,5}[ a]?") {
+            proptest::prop_assert_eq!(Amount::parse(&text).ok(), parse_before(&text));
+        }
+
+        #[test]
+        fn parse_takes_any_text_as_before(text in "\\PC{0,12}") {
+            proptest::prop_assert_eq!(Amount::parse(&text).ok(), parse_before(&text));
+        }
     }
 
     #[test]
