@@ -115,53 +115,50 @@ impl Amount {
 /// Decimals of a currency's minor unit; two unless ISO 4217 says otherwise.
 pub fn currency_decimals(currency: &str) -> u8 {
     // Codes searched as three-byte words: a `match` on the strings compiled to a comparison
-    // chain about three times the size in the Function's Wasm.
+    // chain about three times the size in the Function's Wasm, and a binary search in one
+    // sorted table is smaller still than a scan of two.
     let code = match currency.as_bytes() {
-        [a, b, c] => code(&[*a, *b, *c]),
+        [a, b, c] => u32::from_be_bytes([0, *a, *b, *c]),
         _ => return 2,
     };
-    if ZERO_DECIMALS.contains(&code) {
-        0
-    } else if THREE_DECIMALS.contains(&code) {
-        3
-    } else {
-        2
+    match CURRENCIES.binary_search_by_key(&code, |known| known & 0xff_ffff) {
+        Ok(at) => CURRENCIES.get(at).map_or(2, |known| (known >> 24) as u8),
+        Err(_) => 2,
     }
 }
 
-const fn code(text: &[u8; 3]) -> u32 {
+/// A currency code as a three-byte word, with its decimals in the fourth (high) byte.
+const fn with_decimals(text: &[u8; 3], decimals: u8) -> u32 {
     let [a, b, c] = *text;
-    u32::from_be_bytes([0, a, b, c])
+    u32::from_be_bytes([decimals, a, b, c])
 }
 
-const ZERO_DECIMALS: [u32; 17] = [
-    code(b"BIF"),
-    code(b"CLP"),
-    code(b"DJF"),
-    code(b"GNF"),
-    code(b"ISK"),
-    code(b"JPY"),
-    code(b"KMF"),
-    code(b"KRW"),
-    code(b"PYG"),
-    code(b"RWF"),
-    code(b"UGX"),
-    code(b"UYI"),
-    code(b"VND"),
-    code(b"VUV"),
-    code(b"XAF"),
-    code(b"XOF"),
-    code(b"XPF"),
-];
-
-const THREE_DECIMALS: [u32; 7] = [
-    code(b"BHD"),
-    code(b"IQD"),
-    code(b"JOD"),
-    code(b"KWD"),
-    code(b"LYD"),
-    code(b"OMR"),
-    code(b"TND"),
+/// The currencies whose minor unit is not a hundredth, sorted by code.
+const CURRENCIES: [u32; 24] = [
+    with_decimals(b"BHD", 3),
+    with_decimals(b"BIF", 0),
+    with_decimals(b"CLP", 0),
+    with_decimals(b"DJF", 0),
+    with_decimals(b"GNF", 0),
+    with_decimals(b"IQD", 3),
+    with_decimals(b"ISK", 0),
+    with_decimals(b"JOD", 3),
+    with_decimals(b"JPY", 0),
+    with_decimals(b"KMF", 0),
+    with_decimals(b"KRW", 0),
+    with_decimals(b"KWD", 3),
+    with_decimals(b"LYD", 3),
+    with_decimals(b"OMR", 3),
+    with_decimals(b"PYG", 0),
+    with_decimals(b"RWF", 0),
+    with_decimals(b"TND", 3),
+    with_decimals(b"UGX", 0),
+    with_decimals(b"UYI", 0),
+    with_decimals(b"VND", 0),
+    with_decimals(b"VUV", 0),
+    with_decimals(b"XAF", 0),
+    with_decimals(b"XOF", 0),
+    with_decimals(b"XPF", 0),
 ];
 
 impl fmt::Display for Amount {
@@ -215,9 +212,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn currencies_are_sorted_for_the_binary_search() {
+        let codes = CURRENCIES.map(|known| known & 0xff_ffff);
+        assert!(codes.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
     fn currency_decimals_follow_iso_4217() {
         for code in [
-            "BIF", "CLP", "JPY", "KRW", "VND", "XAF", "XOF", "XPF", "UYI",
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF",
         ] {
             assert_eq!(currency_decimals(code), 0, "{code}");
         }
