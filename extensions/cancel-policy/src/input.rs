@@ -366,6 +366,7 @@ fn laid_out<'s>(
     })
 }
 
+/// [`laid_out`] where its usual case does not hold.
 fn laid_out_slow<'s>(
     value: Value,
     len: usize,
@@ -388,15 +389,10 @@ fn laid_out_slow<'s>(
             ),
         ));
     }
+    // `laid_out` has taken a known layout at its objects' length: left here are an object
+    // without its optional last field, a selection's first object, and other lengths.
     let layout = match selection.layout.get() {
-        Layout::QueryOrder if len == wanted || len == least => Layout::QueryOrder,
-        Layout::Positions {
-            positions,
-            len: known,
-        } if len == known => Layout::Positions {
-            positions,
-            len: known,
-        },
+        Layout::QueryOrder if len == least => Layout::QueryOrder,
         Layout::Unknown => {
             let layout = first_layout(&value, len, selection);
             selection.layout.set(layout);

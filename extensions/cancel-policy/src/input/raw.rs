@@ -206,22 +206,20 @@ impl Value {
         self.tag() == TAG_ARRAY
     }
 
+    /// The length of a value tagged `tag`; `None` for any other value.
+    #[inline(always)]
+    fn len_if(self, tag: u32) -> Option<usize> {
+        if self.tag() == tag { self.len() } else { None }
+    }
+
     #[inline(always)]
     pub fn array_len(&self) -> Option<usize> {
-        if self.tag() == TAG_ARRAY {
-            self.len()
-        } else {
-            None
-        }
+        self.len_if(TAG_ARRAY)
     }
 
     #[inline(always)]
     pub fn obj_len(&self) -> Option<usize> {
-        if self.tag() == TAG_OBJECT {
-            self.len()
-        } else {
-            None
-        }
+        self.len_if(TAG_OBJECT)
     }
 
     pub fn get_obj_prop(&self, name: &str) -> Value {
