@@ -108,9 +108,11 @@ pub(super) fn decide(
             actions.push(Action::RequestReview);
         }
         OutcomeKind::Hold => {
-            let release_at = outcome
-                .hold_minutes
-                .and_then(|m| Some(ctx.placed_at()? + Duration::minutes(i64::from(m))));
+            let release_at = outcome.hold_minutes.and_then(|m| {
+                // Checked: chrono's `+` panics past its last representable moment.
+                ctx.placed_at()?
+                    .checked_add_signed(Duration::minutes(i64::from(m)))
+            });
             actions.push(Action::HoldFulfillment {
                 reason: outcome
                     .hold_reason

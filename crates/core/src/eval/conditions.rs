@@ -713,11 +713,12 @@ fn cancellations_within(ctx: &Context, days: i64) -> Value<'static> {
     let Some(customer) = ctx.facts.order.customer.as_ref() else {
         return Value::Num(0.0);
     };
-    let since = ctx.now - Duration::days(days);
+    // Checked: chrono's `-` panics on overflow, and this far back nothing is earlier.
+    let since = ctx.now.checked_sub_signed(Duration::days(days));
     let count = customer
         .cancelled_order_dates
         .iter()
-        .filter(|at| **at > since && **at <= ctx.now)
+        .filter(|at| since.is_none_or(|since| **at > since) && **at <= ctx.now)
         .count();
     Value::Num(count as f64)
 }

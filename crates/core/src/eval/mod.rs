@@ -130,7 +130,8 @@ impl<'a> Context<'a> {
     pub fn placed_at(&self) -> Option<DateTime<Utc>> {
         self.facts.order.created_at.or_else(|| {
             let minutes = (self.now_local? - self.placed_local?).num_minutes();
-            Some(self.now - Duration::minutes(minutes))
+            // Checked: chrono's `-` panics before its first representable moment.
+            self.now.checked_sub_signed(Duration::try_minutes(minutes)?)
         })
     }
 }
@@ -340,4 +341,95 @@ fn describe_no_line(selector: &[Condition]) -> Option<String> {
 #[cfg(not(feature = "explain"))]
 fn describe_no_line(_: &[Condition]) -> Option<String> {
     None
+}
+
+#[cfg(all(test, feature = "compile"))]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::field_reassign_with_default
+    )]
+
+    use super::*;
+    use crate::compile::compile;
+    use crate::decision::Action;
+    use crate::facts::CustomerFacts;
+
+    fn policy(rules: &str) -> CompiledPolicy {
+        let source = format!(
+            "id = \"edge\"\nname = \"Edge\"\nversion = \"1.0.0\"\ndefault_locale = \"en\"\ntimezone = \"UTC\"\n\
+             triggers = [\"customer_request\"]\n\n[default]\ndeny = {{}}\n\n{rules}"
+        );
+        let output = compile(&source, "edge.toml");
+        let messages: Vec<_> = output.diagnostics.iter().map(|d| &d.message).collect();
+        output.policy.unwrap_or_else(|| panic!("{messages:?}"))
+    }
+
+    /// Moments at the ends of chrono's range: what the evaluator works out from them would
+    /// fall outside it, where chrono's `+` and `-` panic. It decides instead.
+    #[test]
+    fn moments_at_the_ends_of_the_range_decide() {
+        let hold = policy(
+            "[[rule]]\nid = \"hold\"\non = [\"customer_request\"]\n\
+             then.hold = { minutes = 60, reason = \"OTHER\" }\n",
+        );
+        let mut facts = Facts::default();
+        facts.order.created_at = Some(DateTime::<Utc>::MAX_UTC);
+        let decision = evaluate(
+            &hold,
+            &facts,
+            DateTime::<Utc>::MAX_UTC,
+            Trigger::CustomerRequest,
+        );
+        assert!(matches!(
+            decision.actions.first(),
+            Some(Action::HoldFulfillment {
+                release_at: None,
+                ..
+            })
+        ));
+        assert!(
+            decision
+                .notes
+                .iter()
+                .any(|n| n.contains("the hold has no end"))
+        );
+
+        // Placed a minute before now, both known only shop-locally: the UTC placement is
+        // now less a minute, before chrono's first moment.
+        let mut facts = Facts::default();
+        facts.now_local = Some(NaiveDateTime::MIN + Duration::minutes(1));
+        facts.order.created_at_local = Some(NaiveDateTime::MIN);
+        let decision = evaluate(
+            &hold,
+            &facts,
+            DateTime::<Utc>::MIN_UTC,
+            Trigger::CustomerRequest,
+        );
+        assert!(matches!(
+            decision.actions.first(),
+            Some(Action::HoldFulfillment {
+                release_at: None,
+                ..
+            })
+        ));
+
+        let count = policy(
+            "[[rule]]\nid = \"repeat\"\non = [\"customer_request\"]\n\
+             when = { customer_cancellations_365d = { ge = 1 } }\nthen.allow = {}\n",
+        );
+        let mut facts = Facts::default();
+        facts.order.customer = Some(CustomerFacts {
+            cancelled_order_dates: vec![DateTime::<Utc>::MIN_UTC],
+            ..CustomerFacts::default()
+        });
+        let decision = evaluate(
+            &count,
+            &facts,
+            DateTime::<Utc>::MIN_UTC,
+            Trigger::CustomerRequest,
+        );
+        assert_eq!(decision.rule.as_deref(), Some("repeat"));
+    }
 }
