@@ -14,6 +14,9 @@ fi
 "${CARGO:-cargo}" build -p cancel-policy-function --target=wasm32-unknown-unknown --profile function "$@"
 out="${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/function"
 # The features rustc's wasm32 target enables, which wasm-opt must be told the module uses.
-wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+# `--low-memory-unused`: Rust never touches the first kilobyte (its data starts at 1 MiB and its
+# stack would have to be 1 MiB deep to get there), so wasm-opt may fold pointer additions into
+# load and store offsets: 0.8 kB off the module, and fewer instructions.
+wasm-opt --low-memory-unused -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-mutable-globals \
   "$out/cancel-policy-function.wasm" -o "$out/cancel-policy-function-opt.wasm"
