@@ -358,8 +358,9 @@ mod tests {
 
     fn policy(rules: &str) -> CompiledPolicy {
         let source = format!(
-            "id = \"edge\"\nname = \"Edge\"\nversion = \"1.0.0\"\ndefault_locale = \"en\"\ntimezone = \"UTC\"\n\
-             triggers = [\"customer_request\"]\n\n[default]\ndeny = {{}}\n\n{rules}"
+            "id = \"edge\"\nname = \"Edge\"\nversion = \"1.0.0\"\ndefault_locale = \"en\"\n\
+             timezone = \"UTC\"\ntriggers = [\"customer_request\"]\n\n\
+             [default]\ndeny = {{}}\n\n{rules}"
         );
         let output = compile(&source, "edge.toml");
         let messages: Vec<_> = output.diagnostics.iter().map(|d| &d.message).collect();
