@@ -60,23 +60,29 @@ pub(super) fn decide(
                 .as_ref()
                 .and_then(|fee| fee_amount(fee, ctx, refund, &mut notes));
             // With a fee, the cancellation refunds nothing and a partial refund follows.
-            actions.push(Action::CancelOrder {
-                reason,
-                refund: if fee.is_some() {
-                    RefundMethod::None
-                } else {
-                    refund
+            push(
+                &mut actions,
+                Action::CancelOrder {
+                    reason,
+                    refund: if fee.is_some() {
+                        RefundMethod::None
+                    } else {
+                        refund
+                    },
+                    restock: outcome.restock,
+                    notify_customer: outcome.notify,
+                    staff_note,
                 },
-                restock: outcome.restock,
-                notify_customer: outcome.notify,
-                staff_note,
-            });
+            );
             if let Some((fee, remaining)) = fee {
-                actions.push(Action::RefundPartial {
-                    amount: remaining,
-                    fee,
-                    method: refund,
-                });
+                push(
+                    &mut actions,
+                    Action::RefundPartial {
+                        amount: remaining,
+                        fee,
+                        method: refund,
+                    },
+                );
             }
         }
         OutcomeKind::CancelLines => {
@@ -89,22 +95,28 @@ pub(super) fn decide(
                     quantity: line.quantity,
                 })
                 .collect();
-            actions.push(Action::CancelLines {
-                lines,
-                reason,
-                refund,
-                restock: outcome.restock,
-                notify_customer: outcome.notify,
-            });
+            push(
+                &mut actions,
+                Action::CancelLines {
+                    lines,
+                    reason,
+                    refund,
+                    restock: outcome.restock,
+                    notify_customer: outcome.notify,
+                },
+            );
         }
         OutcomeKind::Review => {
             if let Some(reason) = &outcome.hold_reason {
-                actions.push(Action::HoldFulfillment {
-                    reason: reason.clone(),
-                    release_at: None,
-                });
+                push(
+                    &mut actions,
+                    Action::HoldFulfillment {
+                        reason: reason.clone(),
+                        release_at: None,
+                    },
+                );
             }
-            actions.push(Action::RequestReview);
+            push(&mut actions, Action::RequestReview);
         }
         OutcomeKind::Hold => {
             let release_at = outcome.hold_minutes.and_then(|m| {
@@ -112,15 +124,18 @@ pub(super) fn decide(
                 ctx.placed_at()?
                     .checked_add_signed(Duration::minutes(i64::from(m)))
             });
-            actions.push(Action::HoldFulfillment {
-                reason: outcome
-                    .hold_reason
-                    .clone()
-                    .unwrap_or_else(|| "OTHER".to_string()),
-                release_at,
-            });
+            push(
+                &mut actions,
+                Action::HoldFulfillment {
+                    reason: outcome
+                        .hold_reason
+                        .clone()
+                        .unwrap_or_else(|| "OTHER".to_string()),
+                    release_at,
+                },
+            );
             match release_at {
-                Some(at) if at > ctx.now => actions.push(Action::Reevaluate { at }),
+                Some(at) if at > ctx.now => push(&mut actions, Action::Reevaluate { at }),
                 Some(_) => {}
                 None => note(
                     &mut notes,
@@ -131,9 +146,12 @@ pub(super) fn decide(
         OutcomeKind::Deny => {}
     }
     if !outcome.tags.is_empty() {
-        actions.push(Action::AddTags {
-            tags: outcome.tags.clone(),
-        });
+        push(
+            &mut actions,
+            Action::AddTags {
+                tags: outcome.tags.clone(),
+            },
+        );
     }
 
     let message = outcome
@@ -149,6 +167,13 @@ pub(super) fn decide(
         notes,
         trace: None,
     }
+}
+
+/// `actions.push(action)`, out of line: inlined, each of `decide`'s pushes copied the action
+/// field by field and checked the capacity, at a cost to the Function's module.
+#[inline(never)]
+fn push(actions: &mut Vec<Action>, action: Action) {
+    actions.push(action);
 }
 
 /// Adds the note `text`: one call where `to_string` and `push` inlined at each note cost the
