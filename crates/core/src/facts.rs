@@ -102,11 +102,15 @@ pub struct RiskAssessmentFacts {
 impl RiskFacts {
     /// The highest level over all assessments, in the order NONE < PENDING < LOW < MEDIUM < HIGH.
     pub fn highest_level(&self) -> &str {
-        self.assessments
-            .iter()
-            .map(|a| a.risk_level.as_str())
-            .max_by_key(|level| risk_rank(level))
-            .unwrap_or("NONE")
+        // The last of the highest, as `max_by_key` picks.
+        let mut highest: Option<(&str, u8)> = None;
+        for level in self.assessments.iter().map(|a| a.risk_level.as_str()) {
+            let rank = risk_rank(level);
+            if highest.is_none_or(|(_, best)| rank >= best) {
+                highest = Some((level, rank));
+            }
+        }
+        highest.map_or("NONE", |(level, _)| level)
     }
 }
 
@@ -152,4 +156,42 @@ pub struct Facts {
     /// The moment of evaluation in shop-local time (Shopify Functions get it as
     /// `shop.localTime`). Time-of-day, weekday, cut-off and business-day facts need it.
     pub now_local: Option<NaiveDateTime>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highest_level_is_the_last_of_the_highest_ranked() {
+        let levels: [&[&str]; 6] = [
+            &[],
+            &["LOW", "odd", "HIGH", "MEDIUM"],
+            &["odd", "other"],
+            &["PENDING", "NONE", "PENDING"],
+            &["MEDIUM", "HIGH", "HIGH"],
+            &["NONE"],
+        ];
+        for levels in levels {
+            let risk = RiskFacts {
+                recommendation: None,
+                assessments: levels
+                    .iter()
+                    .map(|level| RiskAssessmentFacts {
+                        risk_level: level.to_string(),
+                        third_party: false,
+                    })
+                    .collect(),
+            };
+            // What it was: `max_by_key` gives the last of equal maxima.
+            let expected = risk
+                .assessments
+                .iter()
+                .map(|a| a.risk_level.as_str())
+                .max_by_key(|level| risk_rank(level))
+                .unwrap_or("NONE");
+            assert_eq!(risk.highest_level(), expected, "{levels:?}");
+            assert!(std::ptr::eq(risk.highest_level(), expected) || levels.is_empty());
+        }
+    }
 }
