@@ -1,7 +1,7 @@
 //! Builds the Function and the provider for `wasm32-unknown-unknown`, in a target directory of
 //! their own (a nested `cargo build` must not wait on the outer build's lock). The Function is
 //! built by the script Shopify's build command runs (`extensions/cancel-policy/build.sh`: the
-//! `function` profile, then `wasm-opt -Oz`), so the tests run the module Shopify deploys.
+//! `function` profile, then binaryen's `wasm-opt` passes), so the tests run the module Shopify deploys.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
