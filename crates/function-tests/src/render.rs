@@ -38,7 +38,6 @@ pub fn function_input(
     let variables = policy
         .map(CompiledPolicy::input_variables)
         .unwrap_or_default();
-    let order = &facts.order;
     let now_local = facts.now_local.map(|t| local(&t));
     let mut input = json!({
         "request": {
@@ -49,39 +48,7 @@ pub fn function_input(
         },
         "shop": { "localTime": { "dateTime": now_local } },
         "cancellationPolicy": { "metafield": metafield(policy_json) },
-        "order": {
-            "createdAt": order.created_at.as_ref().map(utc),
-            "cancellation": if order.cancelled { json!({ "__typename": "OrderCancellation" }) } else { Value::Null },
-            "displayFulfillmentStatus": order.display_fulfillment_status,
-            "displayFinancialStatus": order.display_financial_status,
-            "fulfillmentOrders": order.fulfillment_orders.iter()
-                .map(|fo| json!({ "status": fo.status, "requestStatus": fo.request_status }))
-                .collect::<Vec<_>>(),
-            "totalPriceSet": order.total_price.as_ref().map(|money| json!({
-                "presentmentMoney": {
-                    "amount": money.amount.to_string(),
-                    "currencyCode": money.currency_code,
-                }
-            })),
-            "purchasingEntity": if order.b2b {
-                json!({ "__typename": "PurchasingCompany" })
-            } else if order.customer.is_some() {
-                json!({ "__typename": "Customer" })
-            } else {
-                Value::Null
-            },
-            "risk": {
-                // Shopify reports NONE when it has no recommendation; the core reads a missing one so.
-                "recommendation": order.risk.recommendation.as_deref().unwrap_or("NONE"),
-                "assessments": order.risk.assessments.iter().map(|a| json!({
-                    "riskLevel": a.risk_level,
-                    "provider": if a.third_party { json!({ "__typename": "App" }) } else { Value::Null },
-                })).collect::<Vec<_>>(),
-            },
-            "lineItems": order.line_items.iter()
-                .map(|line| line_input(line, &variables))
-                .collect::<Vec<_>>(),
-        }
+        "order": order_input(facts, &variables),
     });
     if variables.lines.with_tag_answers
         && let Some(order) = input.get_mut("order").and_then(Value::as_object_mut)
@@ -90,6 +57,84 @@ pub fn function_input(
         order.insert("lineTags".into(), line_tags);
     }
     input
+}
+
+/// The order as the query returns it: the fields whose `@include(if:)` variable is false are
+/// left out, as GraphQL leaves them out (`lineTags` is added by the caller).
+fn order_input(facts: &Facts, variables: &InputVariables) -> Value {
+    let order = &facts.order;
+    let included = &variables.order;
+    let mut fields = Map::new();
+    if included.with_created_at {
+        fields.insert(
+            "createdAt".into(),
+            json!(order.created_at.as_ref().map(utc)),
+        );
+    }
+    if included.with_cancellation {
+        let cancellation = if order.cancelled {
+            json!({ "__typename": "OrderCancellation" })
+        } else {
+            Value::Null
+        };
+        fields.insert("cancellation".into(), cancellation);
+    }
+    if included.with_fulfillment_status {
+        let status = json!(order.display_fulfillment_status);
+        fields.insert("displayFulfillmentStatus".into(), status);
+    }
+    if included.with_financial_status {
+        let status = json!(order.display_financial_status);
+        fields.insert("displayFinancialStatus".into(), status);
+    }
+    if included.with_fulfillment_orders {
+        let fulfillment_orders = order.fulfillment_orders.iter();
+        let fulfillment_orders = fulfillment_orders
+            .map(|fo| json!({ "status": fo.status, "requestStatus": fo.request_status }));
+        fields.insert(
+            "fulfillmentOrders".into(),
+            Value::Array(fulfillment_orders.collect()),
+        );
+    }
+    if included.with_total_price {
+        let total = order.total_price.as_ref().map(|money| {
+            json!({
+                "presentmentMoney": {
+                    "amount": money.amount.to_string(),
+                    "currencyCode": money.currency_code,
+                }
+            })
+        });
+        fields.insert("totalPriceSet".into(), json!(total));
+    }
+    if included.with_purchasing_entity {
+        let entity = if order.b2b {
+            json!({ "__typename": "PurchasingCompany" })
+        } else if order.customer.is_some() {
+            json!({ "__typename": "Customer" })
+        } else {
+            Value::Null
+        };
+        fields.insert("purchasingEntity".into(), entity);
+    }
+    if included.with_risk {
+        let assessments = order.risk.assessments.iter().map(|a| {
+            json!({
+                "riskLevel": a.risk_level,
+                "provider": if a.third_party { json!({ "__typename": "App" }) } else { Value::Null },
+            })
+        });
+        let risk = json!({
+            // Shopify reports NONE when it has no recommendation; the core reads a missing one so.
+            "recommendation": order.risk.recommendation.as_deref().unwrap_or("NONE"),
+            "assessments": assessments.collect::<Vec<_>>(),
+        });
+        fields.insert("risk".into(), risk);
+    }
+    let lines = order.line_items.iter();
+    let lines = lines.map(|line| line_input(line, variables));
+    fields.insert("lineItems".into(), Value::Array(lines.collect()));
+    Value::Object(fields)
 }
 
 /// `lineTags: lineItems { product { hasTags } }`: each line's answers, in `tags`' order.

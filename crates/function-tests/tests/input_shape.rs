@@ -518,3 +518,157 @@ fn function_input_has_no_line_tags(policy: &CompiledPolicy) -> bool {
     );
     input["order"].get("lineTags").is_none() && input["order"].get("lineItems").is_some()
 }
+
+/// A policy that allows when a line's sku starts with `SKU-` and `when` holds: it scans the
+/// lines, so its variables leave out every order field `when` does not consult.
+fn order_policy(when: &str) -> CompiledPolicy {
+    let source = format!(
+        r#"
+id = "order-fields"
+name = "Order fields"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["customer_request"]
+
+[default]
+deny = {{}}
+
+[[rule]]
+id = "match"
+on = ["customer_request"]
+when = {{ lines.any = {{ sku = {{ matches = "SKU-*" }} }}, {when} }}
+then.allow = {{ reason = "CUSTOMER", refund = "original", restock = true, notify = false }}
+"#
+    );
+    let compiled = compile::compile(&source, "order-fields.toml");
+    compiled
+        .policy
+        .clone()
+        .unwrap_or_else(|| panic!("{}", compiled.render(&source)))
+}
+
+#[test]
+fn order_fields_no_rule_consults_are_left_out_and_those_one_does_are_read() {
+    let runner = runner();
+    let (now, trigger) = (bench::now(), Trigger::CustomerRequest);
+    let selection = query_selection();
+    type Unmatch = fn(&mut Facts);
+    let cases: [(&str, &str, Unmatch); 7] = [
+        (
+            r#"fulfillment_order_status = { any_of = ["OPEN"] }"#,
+            "fulfillmentOrders",
+            |facts| facts.order.fulfillment_orders[0].status = "CLOSED".into(),
+        ),
+        (
+            r#"fulfillment_request_status = { any_of = ["UNSUBMITTED"] }"#,
+            "fulfillmentOrders",
+            |facts| facts.order.fulfillment_orders.clear(),
+        ),
+        ("total_price = { gt = 5 }", "totalPriceSet", |facts| {
+            facts.order.total_price = None
+        }),
+        ("b2b = true", "purchasingEntity", |facts| {
+            facts.order.b2b = false
+        }),
+        (r#"risk_level = "LOW""#, "risk", |facts| {
+            facts.order.risk.assessments[0].risk_level = "HIGH".into()
+        }),
+        (
+            r#"financial_status = { in = ["PAID"] }"#,
+            "displayFinancialStatus",
+            |facts| facts.order.display_financial_status = Some("REFUNDED".into()),
+        ),
+        ("cancelled = false", "cancellation", |facts| {
+            facts.order.cancelled = true
+        }),
+    ];
+    for (when, key, unmatch) in cases {
+        let policy = order_policy(when);
+        let variables = serde_json::to_value(policy.input_variables()).unwrap();
+        let mut unmatched = full_order(3);
+        unmatch(&mut unmatched);
+        for (facts, outcome) in [(full_order(3), "allow"), (unmatched, "deny")] {
+            let input =
+                function_input(&facts, now, trigger, Some(&policy), Some(&policy.to_json()));
+            check_order(&input, &selection, "input", true, &variables);
+            let keys: Vec<&String> = input["order"].as_object().unwrap().keys().collect();
+            assert_eq!(keys, [key, "lineItems"], "{when}");
+            let output = runner.run(&input).unwrap().output;
+            assert_eq!(
+                output,
+                expected_output(&policy, &facts, now, trigger),
+                "{when}"
+            );
+            let decided = &output["operations"][0]["decisionSet"]["outcome"];
+            assert_eq!(decided, outcome, "{when}: {output}");
+        }
+    }
+}
+
+#[test]
+fn order_fields_the_variables_leave_out_or_move_are_read_by_key_or_refused() {
+    let runner = runner();
+    let (now, trigger) = (bench::now(), Trigger::CustomerRequest);
+    let facts = full_order(3);
+    let total = order_policy("total_price = { gt = 5 }");
+    let expected = expected_output(&total, &facts, now, trigger);
+    let run = |variables: Option<&CompiledPolicy>, edit: &dyn Fn(&mut Value)| {
+        let mut input = function_input(&facts, now, trigger, variables, Some(&total.to_json()));
+        edit(&mut input);
+        runner.run(&input).unwrap().output
+    };
+    assert_eq!(run(Some(&total), &|_| {}), expected);
+
+    // Variables of a policy that consults whether the buyer is a company: as many order
+    // fields, `purchasingEntity` where `totalPriceSet` would be. Refused, not misread.
+    let b2b = order_policy("b2b = true");
+    let output = run(Some(&b2b), &|_| {});
+    assert!(rejected("INVALID_INPUT")(&output), "{output}");
+    let message = output["operations"][0]["inputRejected"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.starts_with("`input.order`: no `totalPriceSet`, which the policy needs"),
+        "{message}"
+    );
+
+    // Variables that include more than the policy consults: its fields are found by name.
+    let both = order_policy("total_price = { gt = 5 }, b2b = true");
+    assert_eq!(run(Some(&both), &|_| {}), expected);
+    // A metafield written before the order switches: every field, with `lineTags` (the
+    // query's order, trusted on the length) or without (read by name).
+    assert_eq!(run(None, &|_| {}), expected);
+    let without_tags = run(None, &|input| {
+        input["order"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("lineTags");
+    });
+    assert_eq!(without_tags, expected);
+    // `createdAt` and `lineItems` have names of one length: their types tell them apart.
+    // Variables with no order field but `lineTags`: as many fields as the policy's.
+    let placed = order_policy("minutes_since_placed = { ge = 0 }");
+    let no_order_field = lines_policy();
+    let vars = no_order_field.input_variables();
+    assert!(vars.lines.with_tag_answers && !vars.order.with_created_at);
+    let input = function_input(
+        &facts,
+        now,
+        trigger,
+        Some(&no_order_field),
+        Some(&placed.to_json()),
+    );
+    let keys: Vec<&String> = input["order"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["lineItems", "lineTags"]);
+    let output = runner.run(&input).unwrap().output;
+    let message = output
+        .pointer("/operations/0/inputRejected/message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{output}"));
+    assert!(
+        message.starts_with("`input.order`: no `createdAt`, which the policy needs"),
+        "{message}"
+    );
+}

@@ -11,8 +11,13 @@
 //! figures: ~610 instructions against ~1,300 for an interned key and 1,500-1,900 for a plain
 //! one), and most of the input is read that way. Checks, cheapest first:
 //! - every object: its length (free, it is in the value's NaN-box). An object read once with
-//!   fewer fields than the query selects is malformed and refused (`order` may lack its last,
-//!   `lineTags`); one with more (an input built for a wider query) is read by key.
+//!   fewer fields than the query selects is malformed and refused; one with more (an input
+//!   built for a wider query) is read by key.
+//! - `order`, whose fields the input variables may leave out (`OrderInputs`): with every field
+//!   it is read in the query's order; else the policy's header tells which fields the
+//!   variables include, and the key of each field read is checked at the place those put it
+//!   (by its length, in the key's handle: `createdAt` and `lineItems`, the two names of one
+//!   length, by their types). A field found elsewhere is read by name, one not there refused.
 //! - the objects read once per line (line, variant, …): the first one shows where the fields
 //!   are. When it has every selected field, the keys of those the policy needs are compared
 //!   with the query's; otherwise (the input variables left some line fields out) all its keys
@@ -39,6 +44,7 @@ mod raw;
 pub use raw::Value;
 
 use crate::policy::{LineNeeds, Needs};
+use cancel_policy_core::compiled::{FunctionHeader, InputNeeds, OrderInputs};
 
 /// A place in the input, rendered only when an error needs it.
 #[derive(Clone, Copy)]
@@ -138,9 +144,6 @@ struct Selection {
     read: u64,
     /// Whether fields may be left out by `@include(if:)` (per-line selections).
     optional: bool,
-    /// Whether the last field may be left out by `@include(if:)` (a selection read once:
-    /// the others keep their positions).
-    optional_last: bool,
     /// `Unknown` until the first object has been looked at.
     layout: Cell<Layout>,
 }
@@ -173,16 +176,7 @@ impl Selection {
             fields,
             read: 0,
             optional: false,
-            optional_last: false,
             layout: Cell::new(Layout::QueryOrder),
-        }
-    }
-
-    /// [`Selection::once`], whose last field the query's variables may leave out.
-    const fn once_but_last(fields: &'static [&'static str]) -> Selection {
-        Selection {
-            optional_last: true,
-            ..Selection::once(fields)
         }
     }
 
@@ -194,7 +188,6 @@ impl Selection {
             fields,
             read,
             optional: true,
-            optional_last: false,
             layout: Cell::new(Layout::Unknown),
         }
     }
@@ -205,7 +198,6 @@ impl Selection {
             fields,
             read: u64::MAX,
             optional: false,
-            optional_last: false,
             layout: Cell::new(Layout::Unknown),
         }
     }
@@ -213,6 +205,17 @@ impl Selection {
     fn reads(&self, index: usize) -> bool {
         self.read & (1u64 << (index % 64)) != 0
     }
+}
+
+/// The error for field `name`, which the policy needs, left out of the object at `path`.
+fn missing(name: &str, path: &Path) -> Box<InputError> {
+    error(
+        path,
+        format!(
+            "no `{name}`, which the policy needs (the query selects it unless the \
+             input-variables metafield leaves it out: set them from this policy)"
+        ),
+    )
 }
 
 /// Where a field is in its object.
@@ -268,15 +271,6 @@ impl Object<'_> {
         }
     }
 
-    /// Whether the input has field `index`: false when the query's variables left it out.
-    fn has(&self, index: usize) -> bool {
-        match self.locate(index) {
-            Located::At(_) => true,
-            Located::Absent => false,
-            Located::ByKey => self.has_key(self.name(index)),
-        }
-    }
-
     fn has_key(&self, name: &str) -> bool {
         (0..self.value.obj_len().unwrap_or_default())
             .any(|at| self.value.get_obj_key_at_index(at).as_deref() == Some(name))
@@ -284,16 +278,8 @@ impl Object<'_> {
 
     /// Field `index`, which the policy needs: an error when the input leaves it out.
     fn required(&self, index: usize, path: &Path) -> Read<Value> {
-        self.present(index).ok_or_else(|| {
-            error(
-                path,
-                format!(
-                    "no `{}`, which the policy needs (the query selects it unless the \
-                     input-variables metafield leaves it out: set them from this policy)",
-                    self.name(index)
-                ),
-            )
-        })
+        self.present(index)
+            .ok_or_else(|| missing(self.name(index), path))
     }
 
     /// The path of field `index` under `parent` (this object's path).
@@ -374,25 +360,18 @@ fn laid_out_slow<'s>(
     path: &Path,
 ) -> Read<Object<'s>> {
     let wanted = selection.fields.len();
-    let least = wanted.saturating_sub(usize::from(selection.optional_last));
-    if len < least && !selection.optional {
-        let count = if least == wanted {
-            format!("the {wanted} fields")
-        } else {
-            format!("at least {least} of the {wanted} fields")
-        };
+    if len < wanted && !selection.optional {
         return Err(error(
             path,
             format!(
-                "expected {count} the input query selects ({}), found {len}",
+                "expected the {wanted} fields the input query selects ({}), found {len}",
                 selection.fields.join(", ")
             ),
         ));
     }
-    // `laid_out` has taken a known layout at its objects' length: left here are an object
-    // without its optional last field, a selection's first object, and other lengths.
+    // `laid_out` has taken a known layout at its objects' length: left here are a
+    // selection's first object, and other lengths.
     let layout = match selection.layout.get() {
-        Layout::QueryOrder if len == least => Layout::QueryOrder,
         Layout::Unknown => {
             let layout = first_layout(&value, len, selection);
             selection.layout.set(layout);
@@ -740,7 +719,14 @@ pub enum Answers {
 }
 
 /// The order facts the policy can consult (`needs`); the rest keep their defaults, unread.
-pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<Answers>)> {
+/// `header` tells which order fields the input variables include when they are set from this
+/// policy (`OrderInputs::of_needs` of what any trigger needs).
+pub fn read_facts(
+    root: &Value,
+    head: Head,
+    needs: &Needs,
+    header: &FunctionHeader,
+) -> Read<(Facts, Vec<Answers>)> {
     let path = Path::ROOT;
     let root_selection = Selection::once(query::ROOT);
     let root = object(*root, &root_selection, &path)?;
@@ -783,8 +769,13 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
     };
 
     let order_path = root.path_of(&path, query::ROOT_ORDER);
-    let order_selection = Selection::once_but_last(query::ORDER);
-    let order = object(root.get(query::ROOT_ORDER), &order_selection, &order_path)?;
+    let order_selection = Selection::once(query::ORDER);
+    let order = OrderObject::new(
+        root.get(query::ROOT_ORDER),
+        header.any_trigger_needs(),
+        &order_selection,
+        &order_path,
+    )?;
     let (order, tag_answers) = read_order(&order, &order_path, needs)?;
     Ok((
         Facts {
@@ -796,36 +787,184 @@ pub fn read_facts(root: &Value, head: Head, needs: &Needs) -> Read<(Facts, Vec<A
     ))
 }
 
-fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, Vec<Answers>)> {
+/// The order object. With every field the query selects, they are in the query's order
+/// (trusted on its length, as objects read once are). With fewer (the input variables leave
+/// out `lineTags`, or fields no rule consults), `included` tells where each field should be,
+/// and its key is checked before it is read: variables that do not match the policy leave out
+/// or move what it reads, which is then looked up by name and refused when absent.
+struct OrderObject<'s> {
+    object: Object<'s>,
+    /// The fields the variables include (see [`order_fields`]); `None`: every field, in the
+    /// query's order (or, at another length, read by name).
+    included: Option<u16>,
+}
+
+impl<'s> OrderObject<'s> {
+    /// `needs`: what deciding for any trigger may read (the included fields follow from it).
+    fn new(
+        value: Value,
+        needs: InputNeeds,
+        selection: &'s Selection,
+        path: &Path,
+    ) -> Read<OrderObject<'s>> {
+        let Some(len) = value.obj_len() else {
+            return Err(expected(&value, path, "an object"));
+        };
+        let (layout, included) = if len == query::ORDER.len() {
+            (Layout::QueryOrder, None)
+        } else {
+            let fields = order_fields(&OrderInputs::of_needs(needs));
+            let without_tags = (fields & !(1 << query::ORDER_LINE_TAGS)).count_ones() as usize;
+            let known = len == without_tags || len == without_tags + 1;
+            (Layout::ByKey, known.then_some(fields))
+        };
+        let object = Object {
+            value,
+            len,
+            selection,
+            layout,
+        };
+        Ok(OrderObject { object, included })
+    }
+
+    /// Field `index`, or `None` when the input leaves it out.
+    fn present(&self, index: usize) -> Option<Value> {
+        let object = &self.object;
+        match self.included {
+            None if matches!(object.layout, Layout::QueryOrder) => {
+                (index < object.len).then(|| object.value.get_at_index(index))
+            }
+            Some(included) => {
+                let bit = 1u16 << (index % 16);
+                let at = (included & (bit - 1)).count_ones() as usize;
+                if included & bit == 0 || at >= object.len {
+                    return None;
+                }
+                let value = object.value.get_at_index(at);
+                if self.key_is(at, index, &value) {
+                    Some(value)
+                } else {
+                    // Variables other than the policy's: the field is elsewhere, if anywhere.
+                    self.by_key(index)
+                }
+            }
+            None => self.by_key(index),
+        }
+    }
+
+    fn by_key(&self, index: usize) -> Option<Value> {
+        let name = self.object.name(index);
+        let value = &self.object.value;
+        let len = value.obj_len().unwrap_or_default();
+        (0..len)
+            .any(|at| value.get_obj_key_at_index(at).as_deref() == Some(name))
+            .then(|| value.get_obj_prop(name))
+    }
+
+    /// Whether the key at `at`, whose value is `value`, is field `index`'s name. The query's
+    /// field names differ in length (in the key's handle, no string read), but for
+    /// `createdAt` and `lineItems`, of which one is a string and the other a list: a response
+    /// to this query has no other keys.
+    fn key_is(&self, at: usize, index: usize, value: &Value) -> bool {
+        let name = self.object.name(index);
+        let key = self.object.value.key_at_index(at);
+        key.str_len() == Some(name.len())
+            && (SHARED_LENGTH & (1 << (index % 16)) == 0
+                || value.is_array() == (index == query::ORDER_LINE_ITEMS))
+    }
+
+    /// Field `index`, which the policy needs: an error when the input leaves it out.
+    fn required(&self, index: usize, path: &Path) -> Read<Value> {
+        self.present(index)
+            .ok_or_else(|| missing(self.object.name(index), path))
+    }
+
+    fn path_of<'p>(&self, parent: &'p Path<'p>, index: usize) -> Path<'p> {
+        self.object.path_of(parent, index)
+    }
+}
+
+/// The fields of `query::ORDER` whose name is as long as another's, bit `i` for field `i`.
+const SHARED_LENGTH: u16 = shared_length(query::ORDER);
+
+const fn shared_length(fields: &[&str]) -> u16 {
+    let mut shared = 0u16;
+    let (mut rest, mut index) = (fields, 0);
+    while let [field, tail @ ..] = rest {
+        let (mut others, mut same) = (fields, 0);
+        while let [other, more @ ..] = others {
+            if other.len() == field.len() {
+                same += 1;
+            }
+            others = more;
+        }
+        if same > 1 {
+            shared |= 1 << (index % 16);
+        }
+        index += 1;
+        rest = tail;
+    }
+    shared
+}
+
+/// The order fields `included` includes, bit `i` for field `i` of `query::ORDER`; `lineItems`
+/// and `lineTags` (which has its own switch, the last field) always.
+fn order_fields(included: &OrderInputs) -> u16 {
+    let bit = |included: bool, index: usize| u16::from(included) << index;
+    bit(included.with_created_at, query::ORDER_CREATED_AT)
+        | bit(included.with_cancellation, query::ORDER_CANCELLATION)
+        | bit(
+            included.with_fulfillment_status,
+            query::ORDER_FULFILLMENT_STATUS,
+        )
+        | bit(
+            included.with_financial_status,
+            query::ORDER_FINANCIAL_STATUS,
+        )
+        | bit(
+            included.with_fulfillment_orders,
+            query::ORDER_FULFILLMENT_ORDERS,
+        )
+        | bit(included.with_total_price, query::ORDER_TOTAL_PRICE)
+        | bit(
+            included.with_purchasing_entity,
+            query::ORDER_PURCHASING_ENTITY,
+        )
+        | bit(included.with_risk, query::ORDER_RISK)
+        | bit(true, query::ORDER_LINE_ITEMS)
+        | bit(true, query::ORDER_LINE_TAGS)
+}
+
+fn read_order(order: &OrderObject, path: &Path, needs: &Needs) -> Read<(OrderFacts, Vec<Answers>)> {
     let field_path = |index| order.path_of(path, index);
     let mut facts = OrderFacts::default();
     if needs.placed {
         facts.created_at = utc(
-            &order.get(query::ORDER_CREATED_AT),
+            &order.required(query::ORDER_CREATED_AT, path)?,
             &field_path(query::ORDER_CREATED_AT),
         )?;
     }
     if needs.cancelled {
         facts.cancelled = present(
-            &order.get(query::ORDER_CANCELLATION),
+            &order.required(query::ORDER_CANCELLATION, path)?,
             &field_path(query::ORDER_CANCELLATION),
         )?;
     }
     if needs.fulfillment_status {
         facts.display_fulfillment_status = opt_string(
-            &order.get(query::ORDER_FULFILLMENT_STATUS),
+            &order.required(query::ORDER_FULFILLMENT_STATUS, path)?,
             &field_path(query::ORDER_FULFILLMENT_STATUS),
         )?;
     }
     if needs.financial_status {
         facts.display_financial_status = opt_string(
-            &order.get(query::ORDER_FINANCIAL_STATUS),
+            &order.required(query::ORDER_FINANCIAL_STATUS, path)?,
             &field_path(query::ORDER_FINANCIAL_STATUS),
         )?;
     }
     if needs.fulfillment_orders {
         let fo_path = field_path(query::ORDER_FULFILLMENT_ORDERS);
-        let fulfillment_orders = order.get(query::ORDER_FULFILLMENT_ORDERS);
+        let fulfillment_orders = order.required(query::ORDER_FULFILLMENT_ORDERS, path)?;
         let selection = Selection::per_line_all(query::FULFILLMENT_ORDER);
         for index in 0..list(&fulfillment_orders, &fo_path)? {
             let item_path = fo_path.index(index);
@@ -844,9 +983,11 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
     if needs.total_price {
         let total_path = field_path(query::ORDER_TOTAL_PRICE);
         let selection = Selection::once(query::TOTAL_PRICE);
-        if let Some(total) =
-            opt_object(order.get(query::ORDER_TOTAL_PRICE), &selection, &total_path)?
-        {
+        if let Some(total) = opt_object(
+            order.required(query::ORDER_TOTAL_PRICE, path)?,
+            &selection,
+            &total_path,
+        )? {
             let money_path = total.path_of(&total_path, 0);
             facts.total_price = Some(money(total.get(0), &money_path)?);
         }
@@ -855,7 +996,7 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
         let entity_path = field_path(query::ORDER_PURCHASING_ENTITY);
         let selection = Selection::once(query::TYPENAME);
         if let Some(entity) = opt_object(
-            order.get(query::ORDER_PURCHASING_ENTITY),
+            order.required(query::ORDER_PURCHASING_ENTITY, path)?,
             &selection,
             &entity_path,
         )? {
@@ -864,13 +1005,16 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
         }
     }
     if needs.risk {
-        facts.risk = read_risk(order.get(query::ORDER_RISK), &field_path(query::ORDER_RISK))?;
+        facts.risk = read_risk(
+            order.required(query::ORDER_RISK, path)?,
+            &field_path(query::ORDER_RISK),
+        )?;
     }
 
     let mut tag_answers = Vec::new();
     if let Some(line_needs) = &needs.lines {
         let lines_path = field_path(query::ORDER_LINE_ITEMS);
-        let lines = order.get(query::ORDER_LINE_ITEMS);
+        let lines = order.required(query::ORDER_LINE_ITEMS, path)?;
         let count = list(&lines, &lines_path)?;
         facts.line_items.reserve(count);
         let any_field = line_needs.with_line_id
@@ -895,14 +1039,10 @@ fn read_order(order: &Object, path: &Path, needs: &Needs) -> Read<(OrderFacts, V
             if tag_answers
                 .iter()
                 .any(|answers| matches!(answers, Answers::Any))
-                && order.has(query::ORDER_LINE_TAGS)
+                && let Some(line_tags) = order.present(query::ORDER_LINE_TAGS)
             {
                 let tags_path = field_path(query::ORDER_LINE_TAGS);
-                read_tag_answers(
-                    order.get(query::ORDER_LINE_TAGS),
-                    &tags_path,
-                    &mut tag_answers,
-                )?;
+                read_tag_answers(line_tags, &tags_path, &mut tag_answers)?;
             }
         } else {
             // Only the number of lines is consulted.
@@ -1113,6 +1253,14 @@ fn answers(items: Value, path: &Path) -> Read<Vec<bool>> {
 #[cfg(test)]
 mod parse_tests {
     use super::*;
+
+    #[test]
+    fn only_created_at_and_line_items_share_a_name_length() {
+        // `OrderObject::key_is` tells these two apart by their types, the rest by length.
+        let shared = (1 << query::ORDER_CREATED_AT) | (1 << query::ORDER_LINE_ITEMS);
+        assert_eq!(SHARED_LENGTH, shared);
+        assert_eq!(query::ORDER.len(), query::ORDER_LINE_TAGS + 1);
+    }
 
     #[test]
     fn date_times_with_z_or_an_offset_are_the_same_instant() {

@@ -43,7 +43,7 @@ pub fn decide(root: &Value) -> RunOutput {
         Err(rejection) => return rejected(rejection),
     };
     let needs = Needs::from(chosen.header.needs_of(trigger));
-    let (mut facts, tag_answers) = match input::read_facts(root, head, &needs) {
+    let (mut facts, tag_answers) = match input::read_facts(root, head, &needs, &chosen.header) {
         Ok(read) => read,
         Err(error) => return invalid_input(&error),
     };

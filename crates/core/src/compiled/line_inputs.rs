@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CompiledPolicy, Test};
+use super::{CompiledPolicy, FunctionHeader, InputNeeds, Test};
 use crate::catalog::Fact;
 use crate::lowercase::to_lowercase;
 use crate::outcome::{Outcome, OutcomeKind};
@@ -118,7 +118,139 @@ impl LineInputs {
     }
 }
 
+/// The `@include` variables of the order's own fields (those before `lineItems`). Shopify's
+/// provider decodes every field before the one read, about a thousand instructions a
+/// fulfillment order or `risk` object, so a field no trigger's rules, outcomes or default
+/// consult (the header's [`InputNeeds`]: one input-variables metafield serves every trigger)
+/// is left out, when that pays: the Function then checks the key of each order field it reads
+/// (see [`OrderInputs::of_needs`]). A variable missing from the metafield includes its field,
+/// as the query's default does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderInputs {
+    #[serde(default = "included")]
+    pub with_created_at: bool,
+    #[serde(default = "included")]
+    pub with_cancellation: bool,
+    #[serde(default = "included")]
+    pub with_fulfillment_status: bool,
+    #[serde(default = "included")]
+    pub with_financial_status: bool,
+    #[serde(default = "included")]
+    pub with_fulfillment_orders: bool,
+    #[serde(default = "included")]
+    pub with_total_price: bool,
+    #[serde(default = "included")]
+    pub with_purchasing_entity: bool,
+    #[serde(default = "included")]
+    pub with_risk: bool,
+}
+
+impl Default for OrderInputs {
+    /// Every field, as the query's defaults have it.
+    fn default() -> Self {
+        OrderInputs::ALL
+    }
+}
+
+/// The order's own fields in the query's order: the need that consults each, and roughly what
+/// Shopify's provider spends decoding it on a typical order when a later field is read
+/// (measured on the benchmark's orders: a fulfillment order ~1,150 instructions, an empty
+/// `risk` ~980, a scalar or null ~200).
+const ORDER_FIELDS: [(u32, u32); 8] = [
+    (InputNeeds::PLACED, 250),
+    (InputNeeds::CANCELLED, 150),
+    (InputNeeds::FULFILLMENT_STATUS, 250),
+    (InputNeeds::FINANCIAL_STATUS, 200),
+    (InputNeeds::FULFILLMENT_ORDERS, 600),
+    (InputNeeds::TOTAL_PRICE, 400),
+    (InputNeeds::B2B, 200),
+    (InputNeeds::RISK, 1000),
+];
+
+/// What the Function spends checking the key of an order field it reads when some are left
+/// out (a provider call and a length compare).
+const KEY_CHECK: u32 = 300;
+
+impl OrderInputs {
+    /// Every field.
+    pub const ALL: OrderInputs = OrderInputs {
+        with_created_at: true,
+        with_cancellation: true,
+        with_fulfillment_status: true,
+        with_financial_status: true,
+        with_fulfillment_orders: true,
+        with_total_price: true,
+        with_purchasing_entity: true,
+        with_risk: true,
+    };
+
+    /// The fields to include for a policy that consults `needs`: those it consults, when
+    /// leaving out the others saves more than the key checks cost (the fields left out before
+    /// the last one read, against a check per field read); else every field, whose positions
+    /// are then the query's (trusted on the object's length, no key read). The Function
+    /// derives the same from the policy's header to know where the fields are.
+    pub fn of_needs(needs: InputNeeds) -> OrderInputs {
+        // Plain loops: the Function runs this on every order whose fields are not all there.
+        let (mut saved, mut unread, mut reads) = (0u32, 0u32, 0u32);
+        for (bit, cost) in ORDER_FIELDS {
+            if needs.has(bit) {
+                // Every field left out before this one is decoded no more.
+                saved += unread;
+                unread = 0;
+                reads += 1;
+            } else {
+                unread += cost;
+            }
+        }
+        if needs.has(InputNeeds::LINES) {
+            saved += unread;
+            reads += 1;
+        }
+        if saved <= KEY_CHECK * reads {
+            return OrderInputs::ALL;
+        }
+        OrderInputs {
+            with_created_at: needs.has(InputNeeds::PLACED),
+            with_cancellation: needs.has(InputNeeds::CANCELLED),
+            with_fulfillment_status: needs.has(InputNeeds::FULFILLMENT_STATUS),
+            with_financial_status: needs.has(InputNeeds::FINANCIAL_STATUS),
+            with_fulfillment_orders: needs.has(InputNeeds::FULFILLMENT_ORDERS),
+            with_total_price: needs.has(InputNeeds::TOTAL_PRICE),
+            with_purchasing_entity: needs.has(InputNeeds::B2B),
+            with_risk: needs.has(InputNeeds::RISK),
+        }
+    }
+}
+
+impl FunctionHeader {
+    /// What deciding for any trigger may read: the input the variables include.
+    pub fn any_trigger_needs(&self) -> InputNeeds {
+        InputNeeds(self.needs.iter().fold(0, |all, needs| all | needs))
+    }
+}
+
 impl CompiledPolicy {
+    /// The order fields to include for the policy (see [`OrderInputs::of_needs`]).
+    pub fn order_inputs(&self) -> OrderInputs {
+        OrderInputs::of_needs(self.function_header().any_trigger_needs())
+    }
+
+    /// The line and order fields to include for the policy. When every order field is and
+    /// some is read, `lineTags` is included too (the Function reads it only when a line's
+    /// `hasAnyTag` is true, and unread it costs nothing): the order then has every field the
+    /// query selects, whose places need no key check.
+    pub fn included_inputs(&self, product_tags: &[String]) -> (LineInputs, OrderInputs) {
+        let needs = self.function_header().any_trigger_needs();
+        let order = OrderInputs::of_needs(needs);
+        let mut lines = self.line_inputs(product_tags);
+        let order_bits = ORDER_FIELDS.iter().fold(0, |bits, (bit, _)| bits | bit);
+        if order == OrderInputs::ALL && needs.0 & (order_bits | InputNeeds::LINES) != 0 {
+            lines.with_tag_answers = true;
+        }
+        (lines, order)
+    }
+
     /// The line fields some rule, outcome or the default of the policy can consult, for
     /// every trigger (one input-variables metafield serves them all).
     pub fn line_inputs(&self, product_tags: &[String]) -> LineInputs {
@@ -175,7 +307,7 @@ fn same_tags(tags: &[String], asked: &[String]) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
-    use super::LineInputs;
+    use super::{LineInputs, OrderInputs};
     use crate::compile::compile;
     use crate::compiled::InputVariables;
 
@@ -241,6 +373,108 @@ mod tests {
         assert!(all_of_two.lines.with_tag_answers);
     }
 
+    /// A policy that scans the lines (so every order field left out before `lineItems` is
+    /// decoded no more) and tests `when` besides.
+    fn with_lines(when: &str) -> InputVariables {
+        with_line_test("", when)
+    }
+
+    /// [`with_lines`], whose line test has `line` too.
+    fn with_line_test(line: &str, when: &str) -> InputVariables {
+        variables(&format!(
+            "[[rule]]\nid = \"a\"\non = [\"customer_request\"]\n\
+             when = {{ lines.any = {{ sku = {{ matches = \"X-*\" }}{line} }}{when} }}\nthen.deny = {{}}\n"
+        ))
+    }
+
+    #[test]
+    fn an_order_field_is_included_when_a_rule_or_an_outcome_consults_it() {
+        let none = OrderInputs {
+            with_created_at: false,
+            with_cancellation: false,
+            with_fulfillment_status: false,
+            with_financial_status: false,
+            with_fulfillment_orders: false,
+            with_total_price: false,
+            with_purchasing_entity: false,
+            with_risk: false,
+        };
+        assert_eq!(with_lines("").order, none);
+        type Include = fn(&mut OrderInputs);
+        let cases: [(&str, Include); 9] = [
+            (", minutes_since_placed = { lt = 60 }", |o| {
+                o.with_created_at = true
+            }),
+            (", cancelled = false", |o| o.with_cancellation = true),
+            (", fulfillment_status = { in = [\"UNFULFILLED\"] }", |o| {
+                o.with_fulfillment_status = true
+            }),
+            (", financial_status = { in = [\"PAID\"] }", |o| {
+                o.with_financial_status = true
+            }),
+            (
+                ", fulfillment_order_status = { any_of = [\"OPEN\"] }",
+                |o| o.with_fulfillment_orders = true,
+            ),
+            (
+                ", fulfillment_request_status = { any_of = [\"SUBMITTED\"] }",
+                |o| o.with_fulfillment_orders = true,
+            ),
+            (", total_price = { gt = 10 }", |o| o.with_total_price = true),
+            (", b2b = true", |o| o.with_purchasing_entity = true),
+            (", risk_level = \"HIGH\"", |o| o.with_risk = true),
+        ];
+        for (when, include) in cases {
+            let mut expected = none;
+            include(&mut expected);
+            assert_eq!(with_lines(when).order, expected, "{when}");
+        }
+
+        // What outcomes consult: a fee the total and the financial status, store credit
+        // whether the buyer is a company, a staff note's `{risk_level}` the risk.
+        let outcome = |then: &str| {
+            variables(&format!(
+                "[[rule]]\nid = \"a\"\non = [\"customer_request\"]\n\
+                 when.lines.any = {{ sku = {{ matches = \"X-*\" }} }}\nthen.allow = {{ {then} }}\n"
+            ))
+            .order
+        };
+        let allow = "reason = \"CUSTOMER\", restock = true, notify = true";
+        let fee = outcome(&format!(
+            "{allow}, refund = \"original\", fee = {{ percent = 5 }}"
+        ));
+        assert!(fee.with_total_price && fee.with_financial_status && !fee.with_risk);
+        let credit = outcome(&format!("{allow}, refund = \"store_credit\""));
+        assert!(credit.with_purchasing_entity && !credit.with_total_price);
+        let note = outcome(&format!(
+            "{allow}, refund = \"original\", staff_note = \"Risk {{risk_level}}.\""
+        ));
+        assert!(note.with_risk && !note.with_purchasing_entity);
+    }
+
+    #[test]
+    fn every_order_field_is_included_when_leaving_some_out_saves_less_than_the_key_checks() {
+        // Only the first fields are read: the ones after them are never decoded anyway.
+        let early = variables(
+            "[[rule]]\nid = \"a\"\non = [\"customer_request\"]\n\
+             when = { minutes_since_placed = { lt = 60 }, fulfillment_status = { in = [\"UNFULFILLED\"] } }\n\
+             then.deny = {}\n",
+        );
+        assert_eq!(early.order, OrderInputs::ALL);
+        // With every order field, `lineTags` is included too (one set of tags would not need
+        // it): the order then has every field the query selects, whose places need no check.
+        let tagged = with_line_test(
+            ", product_tags = { any_of = [\"gift\"] }",
+            ", minutes_since_placed = { lt = 60 }, \
+             fulfillment_status = { in = [\"UNFULFILLED\"] }, financial_status = { in = [\"PAID\"] }, \
+             total_price = { gt = 10 }, b2b = false, risk_level = \"HIGH\"",
+        );
+        assert_eq!(tagged.order, OrderInputs::ALL);
+        assert!(tagged.lines.with_product && tagged.lines.with_tag_answers);
+        let lines_only = with_line_test(", product_tags = { any_of = [\"gift\"] }", "");
+        assert!(!lines_only.order.with_risk && !lines_only.lines.with_tag_answers);
+    }
+
     #[test]
     fn a_metafield_without_the_switches_includes_every_field() {
         let old: InputVariables = serde_json::from_str(
@@ -248,6 +482,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(old.lines, LineInputs::default());
+        assert_eq!(old.order, OrderInputs::ALL);
         assert!(old.lines.with_tag_answers && old.lines.with_sku);
     }
 }

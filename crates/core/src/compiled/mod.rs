@@ -17,7 +17,7 @@ mod reader;
 
 pub use function_facts::{FUNCTION_FACTS, Unanswerable, function_answers, unanswerable_in};
 pub use header::{FunctionHeader, InputNeeds, NotAdmitted};
-pub use line_inputs::{LineField, LineInputs};
+pub use line_inputs::{LineField, LineInputs, OrderInputs};
 pub use reader::{PolicyStream, StreamEnd};
 
 /// Version of the compiled format; `load` refuses any other.
@@ -217,7 +217,8 @@ pub enum Test {
 }
 
 /// Input-query variables for the Function, stored as a second JSON metafield: the lists that
-/// `hasTags(tags:)` and `inCollections(ids:)` ask about, and which line fields are included.
+/// `hasTags(tags:)` and `inCollections(ids:)` ask about, and which line and order fields are
+/// included.
 /// https://shopify.dev/docs/apps/build/functions/input-queries/use-variables-input-queries
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -228,6 +229,9 @@ pub struct InputVariables {
     pub collection_ids: Vec<String>,
     #[serde(flatten)]
     pub lines: LineInputs,
+    /// Which of the order's own fields are included.
+    #[serde(flatten)]
+    pub order: OrderInputs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -311,7 +315,7 @@ impl CompiledPolicy {
     /// and the line fields it includes.
     pub fn input_variables(&self) -> InputVariables {
         let mut vars = self.asked_lists();
-        vars.lines = self.line_inputs(&vars.product_tags);
+        (vars.lines, vars.order) = self.included_inputs(&vars.product_tags);
         vars
     }
 

@@ -231,6 +231,17 @@ impl Value {
         Value(provider::at_index(self.0, index))
     }
 
+    /// The length of a string; `None` for any other value.
+    #[inline(always)]
+    pub fn str_len(&self) -> Option<usize> {
+        self.len_if(TAG_STRING)
+    }
+
+    /// The key at `index` of an object, as a string value (an error value when there is none).
+    pub fn key_at_index(&self, index: usize) -> Value {
+        Value(provider::key_at_index(self.0, index))
+    }
+
     pub fn get_obj_key_at_index(&self, index: usize) -> Option<String> {
         if self.tag() != TAG_OBJECT {
             return None;
