@@ -12,7 +12,7 @@
 use std::fs;
 
 use cancel_policy_core::compile;
-use cancel_policy_core::compiled::{CompiledPolicy, Trigger};
+use cancel_policy_core::compiled::{CompiledPolicy, OrderInputs, Trigger};
 use cancel_policy_core::facts::{Facts, FulfillmentOrderFacts, RiskAssessmentFacts};
 use cancel_policy_core::money::{Amount, Money};
 use cancel_policy_function_tests::bench;
@@ -671,4 +671,40 @@ fn order_fields_the_variables_leave_out_or_move_are_read_by_key_or_refused() {
         message.starts_with("`input.order`: no `createdAt`, which the policy needs"),
         "{message}"
     );
+}
+
+#[test]
+fn line_tags_kept_only_to_keep_every_order_field_are_not_read() {
+    let runner = runner();
+    let (now, trigger) = (bench::now(), Trigger::CustomerRequest);
+    // Nearly every order field is consulted, so every one is kept, and `lineTags` with them;
+    // one set of tags, so `hasAnyTag` alone answers the tag test.
+    let source = ENGRAVED_POLICY.replace(
+        r#"when.lines.all = { product_tags = { none_of = ["gift", "engraved"] } }"#,
+        r#"when = { lines.all = { product_tags = { none_of = ["gift", "engraved"] } }, minutes_since_placed = { ge = 0 }, fulfillment_status = { in = ["UNFULFILLED"] }, financial_status = { in = ["PAID"] }, total_price = { gt = 5 }, b2b = true, risk_level = "LOW" }"#,
+    );
+    let policy = compile::compile(&source, "kept.toml").policy.unwrap();
+    let variables = policy.input_variables();
+    assert_eq!(variables.order, OrderInputs::ALL);
+    assert!(variables.lines.with_tag_answers);
+    assert!(policy.tags_answered_by_any(&variables.product_tags));
+
+    let facts = full_order(4);
+    let input = function_input(&facts, now, trigger, Some(&policy), Some(&policy.to_json()));
+    assert!(input["order"]["lineTags"].is_array());
+    let output = runner.run(&input).unwrap().output;
+    let expected = expected_output(&policy, &facts, now, trigger);
+    assert_eq!(output, expected);
+    assert!(
+        output
+            .pointer("/operations/0/decisionSet/actions/0/lines")
+            .is_some(),
+        "{output}"
+    );
+    // Its answers are not read: these would be refused.
+    let mut unread = input.clone();
+    for line in unread["order"]["lineTags"].as_array_mut().unwrap() {
+        line["product"]["hasTags"] = json!("not read");
+    }
+    assert_eq!(runner.run(&unread).unwrap().output, expected);
 }

@@ -776,7 +776,8 @@ pub fn read_facts(
         &order_selection,
         &order_path,
     )?;
-    let (order, tag_answers) = read_order(&order, &order_path, needs)?;
+    let line_tags_unread = header.tags_by_any.then(|| header.any_trigger_needs());
+    let (order, tag_answers) = read_order(&order, &order_path, needs, line_tags_unread)?;
     Ok((
         Facts {
             order,
@@ -935,7 +936,13 @@ fn order_fields(included: &OrderInputs) -> u16 {
         | bit(true, query::ORDER_LINE_TAGS)
 }
 
-fn read_order(order: &OrderObject, path: &Path, needs: &Needs) -> Read<(OrderFacts, Vec<Answers>)> {
+/// `tags_by_any`: what any trigger needs, when `hasAnyTag` alone answers the tag tests.
+fn read_order(
+    order: &OrderObject,
+    path: &Path,
+    needs: &Needs,
+    tags_by_any: Option<InputNeeds>,
+) -> Read<(OrderFacts, Vec<Answers>)> {
     let field_path = |index| order.path_of(path, index);
     let mut facts = OrderFacts::default();
     if needs.placed {
@@ -1039,6 +1046,7 @@ fn read_order(order: &OrderObject, path: &Path, needs: &Needs) -> Read<(OrderFac
             if tag_answers
                 .iter()
                 .any(|answers| matches!(answers, Answers::Any))
+                && !tags_by_any.is_some_and(only_kept_in_place)
                 && let Some(line_tags) = order.present(query::ORDER_LINE_TAGS)
             {
                 let tags_path = field_path(query::ORDER_LINE_TAGS);
@@ -1050,6 +1058,14 @@ fn read_order(order: &OrderObject, path: &Path, needs: &Needs) -> Read<(OrderFac
         }
     }
     Ok((facts, tag_answers))
+}
+
+/// Whether variables set for a policy whose tag tests `hasAnyTag` alone answers, and which
+/// consults `needs`, keep `lineTags` only so that the order has every field (see
+/// `CompiledPolicy::included_inputs`): it is not read then. (Where they include it for no
+/// such reason, it is read and checked.)
+fn only_kept_in_place(needs: InputNeeds) -> bool {
+    OrderInputs::of_needs(needs) == OrderInputs::ALL
 }
 
 fn money(value: Value, path: &Path) -> Read<Money> {
