@@ -100,6 +100,14 @@ fn run_lines(runner: &FunctionRunner, facts: &Facts, edit: impl Fn(&mut Value)) 
     (output, expected_output(&policy, facts, now, trigger))
 }
 
+/// The message of a run's `inputRejected` operation (the test fails on any other output).
+fn rejection_message(output: &Value) -> &str {
+    output
+        .pointer("/operations/0/inputRejected/message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{output}"))
+}
+
 fn query_selection() -> SelectionSet<'static, String> {
     let text = fs::read_to_string(
         workspace_root().join("extensions/cancel-policy/src/order_cancellation_run.graphql"),
@@ -283,10 +291,7 @@ fn lines_in_another_key_order_or_with_extra_fields_are_read_by_key() {
             .unwrap()
             .shift_remove("sku");
     });
-    let message = short
-        .pointer("/operations/0/inputRejected/message")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{short}"));
+    let message = rejection_message(&short);
     assert!(
         message.starts_with("`input.order.lineItems[2]`: no `sku`, which the policy needs"),
         "{message}"
@@ -338,10 +343,7 @@ fn only_the_answers_of_lines_with_some_of_the_tags_are_read() {
     let (bad, _) = run_lines(&runner, &facts, |input| {
         input["order"]["lineTags"][1]["product"]["hasTags"][1] = json!({ "hasTag": "yes" });
     });
-    let message = bad
-        .pointer("/operations/0/inputRejected/message")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{bad}"));
+    let message = rejection_message(&bad);
     assert_eq!(
         message,
         "`input.order.lineTags[1].product.hasTags[1].hasTag`: expected a boolean, found a string"
@@ -350,10 +352,7 @@ fn only_the_answers_of_lines_with_some_of_the_tags_are_read() {
     let (short, _) = run_lines(&runner, &facts, |input| {
         input["order"]["lineTags"].as_array_mut().unwrap().pop();
     });
-    let message = short
-        .pointer("/operations/0/inputRejected/message")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{short}"));
+    let message = rejection_message(&short);
     assert_eq!(
         message,
         "`input.order.lineTags`: expected 3 lines, as `lineItems`, found 2"
@@ -498,10 +497,7 @@ fn fields_the_variables_leave_out_are_not_read_and_a_needed_one_is_refused() {
         .run(&render(&lines_policy().to_json()))
         .unwrap()
         .output;
-    let message = output
-        .pointer("/operations/0/inputRejected/message")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{output}"));
+    let message = rejection_message(&output);
     assert!(
         message.starts_with("`input.order.lineItems[0]`: no `sku`, which the policy needs"),
         "{message}"
@@ -663,10 +659,7 @@ fn order_fields_the_variables_leave_out_or_move_are_read_by_key_or_refused() {
     let keys: Vec<&String> = input["order"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["lineItems", "lineTags"]);
     let output = runner.run(&input).unwrap().output;
-    let message = output
-        .pointer("/operations/0/inputRejected/message")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{output}"));
+    let message = rejection_message(&output);
     assert!(
         message.starts_with("`input.order`: no `createdAt`, which the policy needs"),
         "{message}"
