@@ -174,9 +174,7 @@ impl Executor<'_> {
                 }
                 _ => {}
             }
-            if !self.store.heartbeat(self.lease, self.timing.lease).await? {
-                return Err(ExecError::LeaseLost);
-            }
+            self.keep_lease().await?;
             if !self.store.start_step(step.id, self.lease).await? {
                 return Err(ExecError::LeaseLost);
             }
@@ -239,6 +237,17 @@ impl Executor<'_> {
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         };
         if self.store.finish_step(step.id, &end, self.lease).await? {
+            Ok(())
+        } else {
+            Err(ExecError::LeaseLost)
+        }
+    }
+
+    /// Renews the job's lease, before each step and on each round of a wait that may outlast
+    /// the lease (the cancel settle, a cancel job's polling): a wait longer than the lease
+    /// would otherwise lose it every time, and the job would be claimed, run and lost forever.
+    async fn keep_lease(&self) -> Result<(), ExecError> {
+        if self.store.heartbeat(self.lease, self.timing.lease).await? {
             Ok(())
         } else {
             Err(ExecError::LeaseLost)
@@ -420,6 +429,7 @@ impl Executor<'_> {
             let deadline = Instant::now() + self.timing.cancel_settle;
             while Instant::now() < deadline {
                 tokio::time::sleep(self.timing.job_poll).await;
+                self.keep_lease().await?;
                 let state = self.order_state(order_id).await?;
                 if let Some(at) = state.cancelled_at {
                     return Ok(StepOutcome::Done(
@@ -512,6 +522,7 @@ impl Executor<'_> {
                 )));
             }
             tokio::time::sleep(self.timing.job_poll).await;
+            self.keep_lease().await?;
         }
         let state = self.order_state(order_id).await?;
         match state.cancelled_at {

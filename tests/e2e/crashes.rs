@@ -195,3 +195,81 @@ on_both_databases! {
         );
     }
 }
+
+/// A worker that died after recording that it was about to send `orderCancel`, and before
+/// it did, leaves the next attempt a settle wait (300 ms in these tests) longer than the lease
+/// (100 ms here): the wait renews the lease, so the job completes instead of another worker
+/// claiming it mid-wait, over and over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_settle_longer_than_the_lease_still_cancels() {
+    let mut app = spawn_app(Options {
+        start_workers: false,
+        workers: 3,
+        lease: Duration::from_millis(100),
+        ..Options::default()
+    })
+    .await;
+    let sku = app.product("SETTLE", "40.00", 100, &[], None);
+    app.customer("settle@example.com", "en");
+    let order = app.order("settle@example.com", &[(&sku, 1)], 300, |_| {});
+    let customer = app.customer_of(&order);
+    let (status, answer) = app
+        .customer_cancel(&order, &customer, json!({ "reason": "late" }))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rule"], "late-with-fee");
+
+    // Claim jobs as a worker would until the decision's `execute` job is ours, then leave its
+    // `cancel_order` step as the dead worker did: `sent_at` saved, nothing sent.
+    let mut leases = Vec::new();
+    let mut execute = None;
+    while execute.is_none() {
+        let job = app
+            .store()
+            .claim_job("dead-worker", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .expect("the customer's request queued an execute job");
+        let lease = cancel_policy::store::Lease {
+            job_id: job.id,
+            worker: "dead-worker".to_string(),
+        };
+        if job.kind == "execute" {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap();
+            execute = payload["decisionId"].as_i64();
+        }
+        leases.push(lease);
+    }
+    let decision_id = execute.unwrap();
+    let steps = app.store().steps(decision_id).await.unwrap();
+    let cancel = steps
+        .iter()
+        .find(|s| s.kind == "cancel_order")
+        .expect("a cancel_order step");
+    let execute_lease = leases.last().unwrap();
+    let progress = json!({ "sent_at": chrono::Utc::now() }).to_string();
+    assert!(
+        app.store()
+            .step_progress(cancel.id, &progress, execute_lease)
+            .await
+            .unwrap()
+    );
+    for lease in &leases {
+        app.store()
+            .release_job(lease, "queued", None, Some(chrono::Utc::now()))
+            .await
+            .unwrap();
+    }
+
+    // Several workers: one of them claims the job as soon as its lease has run out.
+    app.service.start_workers(3);
+    app.settle(Duration::from_secs(30)).await;
+    let state = app.dev.order_state(&order).unwrap();
+    assert!(
+        state.cancelled_at.is_some(),
+        "{order} not cancelled: {:#}",
+        app.audit(&order).await
+    );
+    let steps = app.store().steps(decision_id).await.unwrap();
+    assert!(steps.iter().all(|s| s.status == "done"), "{steps:#?}");
+}
