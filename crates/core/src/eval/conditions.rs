@@ -323,6 +323,12 @@ impl<'a> LineTagSets<'a> {
         let mut sets = Vec::with_capacity(lines.len());
         let mut tagged = false;
         for line in lines {
+            // Most lines carry none of the policy's tags (the Function reads a line's tags
+            // only when it has some).
+            if line.product_tags.is_empty() {
+                sets.push(0);
+                continue;
+            }
             let Cow::Borrowed(tags) = compared_tags(&line.product_tags, ci) else {
                 return None;
             };
