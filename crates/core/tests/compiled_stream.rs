@@ -11,7 +11,7 @@
 
 use cancel_policy_core::compile::compile;
 use cancel_policy_core::compiled::{
-    CompiledPolicy, FunctionHeader, InputNeeds, LoadError, NotAdmitted, Rule, Trigger,
+    CompiledPolicy, FactSet, FunctionHeader, InputNeeds, LoadError, NotAdmitted, Rule, Trigger,
 };
 use cancel_policy_core::eval::RuleByRule;
 use cancel_policy_core::facts::Facts;
@@ -155,6 +155,49 @@ fn the_header_covers_what_each_rule_consults() {
             );
         }
     }
+}
+
+/// The facts the stream notes for each rule it reads are those its conditions and line
+/// selector name, and the check that uses them answers as the one that visits the conditions,
+/// for the header as written and for headers that each leave out one thing a trigger needs.
+#[test]
+fn the_facts_noted_while_reading_check_a_rule_as_its_conditions_do() {
+    let mut tested = 0;
+    for (file, policy) in presets() {
+        let json = policy.to_json();
+        for trigger in Trigger::ALL {
+            let (header, mut stream) = CompiledPolicy::stream(&json, trigger).unwrap();
+            let mut headers = vec![header.clone()];
+            for bit in 0..17 {
+                let mut lacking = header.clone();
+                lacking.needs[trigger as usize] &= !(1 << bit);
+                if lacking != header {
+                    headers.push(lacking);
+                }
+            }
+            while let Some(rule) = stream.next_rule().unwrap() {
+                let facts = stream.facts_read();
+                assert_eq!(
+                    facts,
+                    FactSet::of(&rule.when, &rule.then),
+                    "{file} {}",
+                    rule.id
+                );
+                for header in &headers {
+                    let (mut by_facts, mut by_visit) = (0, 0);
+                    assert_eq!(
+                        header.admits_read(trigger, facts, &rule.when, &rule.then, &mut by_facts),
+                        header.admits(trigger, &rule.when, &rule.then, &mut by_visit),
+                        "{file} {}",
+                        rule.id
+                    );
+                    assert_eq!(by_facts, by_visit);
+                    tested += 1;
+                }
+            }
+        }
+    }
+    assert!(tested > 100, "{tested}");
 }
 
 /// A header that leaves out what a rule consults, or a product tag it tests, does not admit

@@ -100,7 +100,15 @@ impl Chosen<'_> {
             .next_rule()
             .map_err(|e| not_read(self.source, e))?;
         if let Some(rule) = &rule {
-            self.check(&rule.when, &rule.then)?;
+            let facts = self.stream.facts_read();
+            let admitted = self.header.admits_read(
+                self.trigger,
+                facts,
+                &rule.when,
+                &rule.then,
+                &mut self.next_tag,
+            );
+            refuse_unadmitted(admitted, self.source)?;
         }
         Ok(rule)
     }
@@ -135,18 +143,6 @@ impl Chosen<'_> {
         }
         Ok(policy)
     }
-
-    fn check(&mut self, conditions: &[Condition], outcome: &Outcome) -> Result<(), Rejection> {
-        let next_tag = &mut self.next_tag;
-        check(
-            &self.header,
-            self.trigger,
-            self.source,
-            conditions,
-            outcome,
-            next_tag,
-        )
-    }
 }
 
 /// Refuses a rule (or the default outcome) that `header` does not account for, or that tests
@@ -159,7 +155,15 @@ fn check(
     outcome: &Outcome,
     next_tag: &mut usize,
 ) -> Result<(), Rejection> {
-    match header.admits(trigger, conditions, outcome, next_tag) {
+    refuse_unadmitted(
+        header.admits(trigger, conditions, outcome, next_tag),
+        source,
+    )
+}
+
+/// The rejection for what `FunctionHeader::admits` (or `admits_read`) refused.
+fn refuse_unadmitted(admitted: Result<(), NotAdmitted>, source: &str) -> Result<(), Rejection> {
+    match admitted {
         Ok(()) => Ok(()),
         Err(NotAdmitted::Unanswerable(missing)) => Err(unsupported(&missing)),
         // A hand-edited header could otherwise make the Function read less of its input, or

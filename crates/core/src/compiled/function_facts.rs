@@ -61,6 +61,50 @@ pub fn function_answers(fact: Fact) -> bool {
     FUNCTION_FACT_SET & (1u128 << (fact as u32 % 128)) != 0
 }
 
+/// A set of facts, bit `fact as u32` per fact: those a rule's conditions and line selector
+/// name, as [`PolicyStream`](super::PolicyStream) notes them while it reads the rule, so that
+/// the Function checks the rule against the header without visiting its conditions again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactSet(u64);
+
+// Every fact has its bit.
+const _: () = assert!(super::reader::FACT_COUNT <= 64);
+
+impl FactSet {
+    pub fn contains(self, fact: Fact) -> bool {
+        self.0 & (1u64 << (fact as u32 % 64)) != 0
+    }
+
+    pub(crate) fn insert(&mut self, fact: Fact) {
+        self.0 |= 1u64 << (fact as u32 % 64);
+    }
+
+    /// The facts in `conditions` and in `outcome`'s line selector.
+    pub fn of(conditions: &[Condition], outcome: &Outcome) -> FactSet {
+        let mut set = FactSet::default();
+        for condition in conditions.iter().chain(outcome.lines.iter().flatten()) {
+            condition.visit_facts(&mut |fact, _| set.insert(fact));
+        }
+        set
+    }
+
+    /// Whether the Function's input carries every one of them.
+    pub fn answered(self) -> bool {
+        // Facts past the 64th have no bit, and `FactSet` holds none (checked above).
+        self.0 & !(FUNCTION_FACT_SET as u64) == 0
+    }
+
+    /// The facts' bits, lowest first, as `Fact as u32`.
+    pub(crate) fn indexes(self) -> impl Iterator<Item = u32> {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let index = (rest != 0).then(|| rest.trailing_zeros())?;
+            rest &= rest - 1;
+            Some(index)
+        })
+    }
+}
+
 /// Something a policy asks that the Function's input cannot answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unanswerable {

@@ -29,7 +29,7 @@ pub enum LineField {
 
 impl LineField {
     /// The field a line fact is read from; `None` for facts that are not per line.
-    pub fn of_fact(fact: Fact) -> Option<LineField> {
+    pub const fn of_fact(fact: Fact) -> Option<LineField> {
         match fact {
             Fact::Quantity => Some(LineField::Quantity),
             Fact::Sku => Some(LineField::Sku),

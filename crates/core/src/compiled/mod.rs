@@ -15,7 +15,9 @@ mod header;
 mod line_inputs;
 mod reader;
 
-pub use function_facts::{FUNCTION_FACTS, Unanswerable, function_answers, unanswerable_in};
+pub use function_facts::{
+    FUNCTION_FACTS, FactSet, Unanswerable, function_answers, unanswerable_in,
+};
 pub use header::{FunctionHeader, InputNeeds, NotAdmitted};
 pub use line_inputs::{LineField, LineInputs, OrderInputs};
 pub use reader::{PolicyStream, StreamEnd};

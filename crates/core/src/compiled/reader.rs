@@ -39,8 +39,8 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use super::{
-    CompiledPolicy, Condition, FORMAT_VERSION, FunctionHeader, LoadError, Quantifier, Rule, Test,
-    Trigger,
+    CompiledPolicy, Condition, FORMAT_VERSION, FactSet, FunctionHeader, LoadError, Quantifier,
+    Rule, Test, Trigger,
 };
 use crate::catalog::Fact;
 use crate::eval::message_locales;
@@ -361,6 +361,8 @@ struct Reader<'a> {
     resynced: bool,
     /// Messages to keep besides the default locale's; `None` keeps them all.
     only_locales: Option<Vec<String>>,
+    /// The facts the fast reader's conditions named since [`PolicyStream`] last cleared it.
+    facts: FactSet,
 }
 
 impl<'a> Reader<'a> {
@@ -373,6 +375,7 @@ impl<'a> Reader<'a> {
             fault: Cell::new(None),
             resynced: false,
             only_locales: None,
+            facts: FactSet::default(),
         }
     }
 
@@ -1357,9 +1360,12 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// How many facts there are (their `Fact as u32` run from 0 to one less).
+pub(super) const FACT_COUNT: usize = FACTS.len();
+
 /// Facts by their serde names (`rename_all = "snake_case"`: no `_` before a digit, so
 /// `customer_cancellations30d`, unlike the catalog's policy-file names).
-const FACTS: [(&str, Fact); 43] = [
+pub(super) const FACTS: [(&str, Fact); 43] = [
     ("minutes_since_placed", Fact::MinutesSincePlaced),
     ("business_days_since_placed", Fact::BusinessDaysSincePlaced),
     ("local_time", Fact::LocalTime),

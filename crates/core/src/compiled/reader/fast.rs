@@ -17,7 +17,7 @@ use super::{FACTS, MAX_DEPTH, Messages, NOT_COMPILED_FORM, Reader, plain_run_end
 use crate::catalog::Fact;
 use crate::compiled::LoadError;
 use crate::compiled::{
-    CompiledPolicy, Condition, FORMAT_VERSION, FunctionHeader, Quantifier, Rule, Test,
+    CompiledPolicy, Condition, FORMAT_VERSION, FactSet, FunctionHeader, Quantifier, Rule, Test,
 };
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
@@ -1160,6 +1160,7 @@ fn condition(r: &mut Reader<'_>) -> Option<Condition> {
         k if k == const { sig_of(b"f") } => {
             open(r, b'[')?;
             let fact = fact_named(quoted_name(r)?)?;
+            r.facts.insert(fact);
             comma(r)?;
             let test = test(r)?;
             close(r, b']')?;
@@ -1399,6 +1400,7 @@ impl<'a> PolicyStream<'a> {
                 self.rules_done = true;
                 break;
             }
+            r.facts = FactSet::default();
             match rule(r, Some(self.trigger_bit)) {
                 Some(Some(rule)) if rule.triggers & self.trigger_bit != 0 => {
                     return Ok(Some(rule));
@@ -1409,6 +1411,12 @@ impl<'a> PolicyStream<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// The facts the conditions and line selector of the rule [`PolicyStream::next_rule`]
+    /// last gave name.
+    pub fn facts_read(&self) -> FactSet {
+        self.reader.facts
     }
 
     /// The rest of the text: the rules not read checked as JSON only, the default outcome
