@@ -80,10 +80,15 @@ mod provider {
     }
     /// The `len` bytes of the string at `src` (a string handle's pointer and its length).
     pub fn read_str(src: usize, len: usize) -> Vec<u8> {
-        let mut bytes = vec![0; len];
-        // SAFETY: `bytes` is writable for `len` bytes; the provider copies the string's
-        // `len` bytes (the length it gave for this handle) into it.
-        unsafe { shopify_function_input_read_utf8_str(src, bytes.as_mut_ptr(), len) };
+        // Not zeroed first: the provider writes every byte.
+        let mut bytes = Vec::with_capacity(len);
+        // SAFETY: `bytes` has room for `len` bytes; the provider copies the string's `len`
+        // bytes (the length it gave for this handle) into it, so they are all initialised
+        // when the length is set.
+        unsafe {
+            shopify_function_input_read_utf8_str(src, bytes.as_mut_ptr(), len);
+            bytes.set_len(len);
+        }
         bytes
     }
 }
