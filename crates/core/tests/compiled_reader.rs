@@ -166,6 +166,25 @@ fn the_functions_read_keeps_the_rules_of_its_trigger() {
     }
 }
 
+/// The header is passed over as `load` passes over it: a number out of an `f64`'s range in it
+/// is refused (a random edit of a preset found `"at":[420E459]` accepted by the fast path).
+#[test]
+fn a_number_out_of_range_in_the_header_is_refused_as_load_refuses_it() {
+    for at in ["420E459", "1e400", "-1e400", "12345678901234567890123e300"] {
+        let json = format!(
+            r#"{{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","h":{{"n":[0,0,0,0,0,0,0],"pt":[],"pa":true,"at":[{at}]}},"r":[],"d":{{"k":"deny"}}}}"#
+        );
+        assert!(both(&json).is_err(), "{json}");
+        assert!(
+            CompiledPolicy::read_by_fast_path(&json, None).is_none(),
+            "{json}"
+        );
+    }
+    // In range, the header's numbers are not its business: read as `load` reads them.
+    let json = r#"{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","h":{"n":[0,0,0,0,0,0,0],"pt":[],"pa":true,"at":[1e300,2.5]},"r":[],"d":{"k":"deny"}}"#;
+    assert!(both(json).is_ok());
+}
+
 #[test]
 fn the_functions_read_checks_other_triggers_rules_as_json_only() {
     let other = r#"{"id":"other","t":2,"w":[{"f":["no_such_fact",{"zz":[1,2e999,{}]}]}],"o":7}"#;
