@@ -21,6 +21,7 @@ use super::{
 use crate::catalog::Fact;
 use crate::outcome::{Outcome, OutcomeKind, RefundMethod};
 use crate::placeholder::Placeholder;
+use crate::text::same_text;
 
 /// Parts of the Function's input a decision can consult, a bit each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -301,15 +302,12 @@ impl FunctionHeader {
         if self
             .product_tags
             .get(*next)
-            .is_some_and(|asked| asked == tag)
+            .is_some_and(|asked| same_text(asked.as_bytes(), tag.as_bytes()))
         {
             *next += 1;
             return true;
         }
-        let word_at_end = |text: &str| text.as_bytes().last_chunk::<8>().copied();
-        let same = |asked: &String| {
-            asked.len() == tag.len() && word_at_end(asked) == word_at_end(tag) && *asked == tag
-        };
+        let same = |asked: &String| same_text(asked.as_bytes(), tag.as_bytes());
         let lower;
         let found = match self.product_tags.iter().position(same) {
             Some(found) => found,

@@ -13,6 +13,7 @@ use super::{CompiledPolicy, FunctionHeader, InputNeeds, Test};
 use crate::catalog::Fact;
 use crate::lowercase::to_lowercase;
 use crate::outcome::{Outcome, OutcomeKind};
+use crate::text::{ascii_without_capitals, same_text};
 
 /// A per-line field of the input query that a variable can leave out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,6 +302,19 @@ pub(super) fn answered_by_any(test: &Test, asked: &[String]) -> bool {
 /// Whether `tags` names exactly the tags of `asked` (lower case, without repeats), in any
 /// case and order.
 fn same_tags(tags: &[String], asked: &[String]) -> bool {
+    // Tags as the compiler writes them (ASCII without capitals) are their own lower case:
+    // compared as they are, without lower-cased copies (the Function checks every tag test
+    // it reaches this way).
+    if tags
+        .iter()
+        .all(|tag| ascii_without_capitals(tag.as_bytes()))
+    {
+        let has = |list: &[String], tag: &String| {
+            list.iter()
+                .any(|other| same_text(other.as_bytes(), tag.as_bytes()))
+        };
+        return tags.iter().all(|tag| has(asked, tag)) && asked.iter().all(|tag| has(tags, tag));
+    }
     let lower: Vec<String> = tags.iter().map(|tag| to_lowercase(tag)).collect();
     lower.iter().all(|tag| asked.contains(tag)) && asked.iter().all(|tag| lower.contains(tag))
 }
@@ -309,7 +323,7 @@ fn same_tags(tags: &[String], asked: &[String]) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
-    use super::{LineInputs, OrderInputs};
+    use super::{LineInputs, OrderInputs, same_tags};
     use crate::compile::compile;
     use crate::compiled::InputVariables;
 
@@ -322,6 +336,37 @@ mod tests {
         let output = compile(&source, "p.toml");
         let rendered = output.render(&source);
         output.policy.expect(&rendered).input_variables()
+    }
+
+    /// Tags as the compiler writes them are compared as they are; others lower-cased, with
+    /// the same answers.
+    #[test]
+    fn same_tags_answers_as_lower_casing_every_tag_does() {
+        let list = |tags: &[&str]| -> Vec<String> { tags.iter().map(|t| t.to_string()).collect() };
+        let asked = list(&["gift", "made-to-order-2026"]);
+        let reference = |tags: &[String], asked: &[String]| {
+            let lower: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+            lower.iter().all(|t| asked.contains(t)) && asked.iter().all(|t| lower.contains(t))
+        };
+        for tags in [
+            list(&["made-to-order-2026", "gift"]),
+            list(&["gift", "made-to-order-2026", "gift"]),
+            list(&["Gift", "MADE-TO-ORDER-2026"]),
+            list(&["gift"]),
+            list(&["gift", "made-to-order-2026", "x"]),
+            list(&["gift", "made-to-order-2027"]),
+            list(&[]),
+        ] {
+            assert_eq!(
+                same_tags(&tags, &asked),
+                reference(&tags, &asked),
+                "{tags:?}"
+            );
+        }
+        // A header that lists a tag not in lower case (hand-edited) matches no tag test.
+        for tags in [list(&["Gift"]), list(&["gift"])] {
+            assert!(!same_tags(&tags, &list(&["Gift"])), "{tags:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::compiled::{Condition, Quantifier, Test};
 use crate::eval::Context;
 use crate::facts::{FulfillmentOrderFacts, LineFacts, OrderFacts};
 use crate::lowercase::{is_lowercase, to_lowercase};
+use crate::text::same_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tri {
@@ -913,7 +914,7 @@ fn text_eq(ci: bool, a: &str, b: &str) -> bool {
     if ci {
         eq_ignore_ascii_case(a.as_bytes(), b.as_bytes())
     } else {
-        a == b
+        same_text(a.as_bytes(), b.as_bytes())
     }
 }
 

@@ -21,6 +21,7 @@ use crate::compiled::{
 };
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+use crate::text::same_text;
 
 /// A name packed into an integer: its length in the low byte, then its bytes if it has at
 /// most seven (so the packing is exact), else its first three and last four. Keys and variant
@@ -63,23 +64,6 @@ const fn sig_of(name: &[u8]) -> u64 {
         tail = rest;
     }
     code
-}
-
-/// Whether two texts are the same, compared eight bytes at a time (`==` on slices compares
-/// a byte at a time in Wasm), the last eight overlapping the words before them.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let word = |chunk: Option<&[u8; 8]>| chunk.map(|w| u64::from_le_bytes(*w));
-    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(x), Some(y)) if x != y => return false,
-        (Some(_), Some(_)) => {}
-        _ => return a == b,
-    }
-    a.chunks_exact(8)
-        .zip(b.chunks_exact(8))
-        .all(|(x, y)| word(x.first_chunk()) == word(y.first_chunk()))
 }
 
 /// No name has this signature: its bytes would be 0xff, which UTF-8 never holds.
@@ -199,7 +183,7 @@ fn fact_named(name: &[u8]) -> Option<Fact> {
         .find(|f| {
             f.first == first
                 && f.last == last
-                && (name.len() <= 16 || same(f.name.as_bytes(), name))
+                && (name.len() <= 16 || same_text(f.name.as_bytes(), name))
         })
         .map(|f| f.fact)
 }
@@ -1925,24 +1909,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn same_compares_every_byte() {
-        let letters = b"abcdefghijklmnopqrstuvwxyz";
-        for len in 0..=24 {
-            let a = &letters[..len];
-            // (A copy elsewhere in memory.)
-            let copy = a.to_vec();
-            assert!(same(a, &copy), "{len}");
-            assert!(!same(a, &letters[..len + 1]), "{len}");
-            assert!(!same(a, &letters[1..len + 1]) || len == 0, "{len}");
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] = b'#';
-                assert!(!same(a, &b), "{len} {at}");
-            }
-        }
-    }
-
     /// Keys and names with escapes, which `load` reads, are left to the full reader.
     #[test]
     fn escaped_keys_and_names_give_up() {
@@ -2093,14 +2059,14 @@ mod tests {
             ("abcdefgh", "abcdefgh"),
             ("abcdefghijklmnopq", "abcdefghijklmnopq"),
         ] {
-            assert!(same(a.as_bytes(), b.as_bytes()));
+            assert!(same_text(a.as_bytes(), b.as_bytes()));
         }
         for (a, b) in [
             ("abcdefgh", "abcdefgi"),
             ("abcdefghijklmnopq", "abcdefghijklmnopr"),
         ] {
-            assert!(!same(a.as_bytes(), b.as_bytes()));
-            assert!(!same(a.as_bytes(), &b.as_bytes()[1..]));
+            assert!(!same_text(a.as_bytes(), b.as_bytes()));
+            assert!(!same_text(a.as_bytes(), &b.as_bytes()[1..]));
         }
         fn unit_of<T: Copy>(table: &[(Quoted, T)], name: &str) -> Option<T> {
             let json = format!("\"{name}\"");
