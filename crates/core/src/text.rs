@@ -14,22 +14,31 @@ fn word(text: &[u8], at: usize) -> u64 {
     }
 }
 
-/// Whether two texts are the same, compared a word at a time (the last word overlapping the
-/// one before it when the length is not a multiple of eight).
-#[inline(never)]
+/// Whether two texts are the same: their lengths compared in place, their bytes a word at a
+/// time ([`same_bytes`]).
+#[inline(always)]
 pub fn same_text(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+    a.len() == b.len() && same_bytes(a, b)
+}
+
+/// [`same_text`] for texts of one length: eight bytes at a time, the last word overlapping
+/// the one before it when the length is not a multiple of eight; four and four (overlapping)
+/// from four to seven bytes; byte by byte below.
+#[inline(never)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let long = |x: Option<&[u8; 8]>| x.map(|w| u64::from_le_bytes(*w));
+    let short = |x: Option<&[u8; 4]>| x.map(|w| u32::from_le_bytes(*w));
+    if a.len() >= 8 {
+        return long(a.last_chunk()) == long(b.last_chunk())
+            && a.chunks_exact(8)
+                .zip(b.chunks_exact(8))
+                .all(|(x, y)| long(x.first_chunk()) == long(y.first_chunk()));
     }
-    let (Some(last_a), Some(last_b)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) else {
-        // Shorter than a word: each as one integer.
-        return word(a, 0) == word(b, 0);
-    };
-    let as_word = |chunk: Option<&[u8; 8]>| chunk.map(|w| u64::from_le_bytes(*w));
-    last_a == last_b
-        && a.chunks_exact(8)
-            .zip(b.chunks_exact(8))
-            .all(|(x, y)| as_word(x.first_chunk()) == as_word(y.first_chunk()))
+    if a.len() >= 4 {
+        return short(a.first_chunk()) == short(b.first_chunk())
+            && short(a.last_chunk()) == short(b.last_chunk());
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Whether `text` is ASCII without capital letters, and so its own lower case (as the

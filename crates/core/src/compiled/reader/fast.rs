@@ -763,9 +763,9 @@ fn optional<T>(
 
 fn list<T>(r: &mut Reader<'_>, item: fn(&mut Reader<'_>) -> Option<T>) -> Option<Vec<T>> {
     open(r, b'[')?;
-    // Most lists of a compiled policy hold one or two items; starting with room for two
-    // spares the growth path.
-    let mut items = Vec::with_capacity(2);
+    // Most lists of a compiled policy hold one to four items (conditions, tags, statuses);
+    // starting with room for four spares the growth path (about 140 instructions).
+    let mut items = Vec::with_capacity(4);
     if r.peek() == Some(b']') {
         r.leave();
         return Some(items);
@@ -1551,7 +1551,9 @@ fn text_field(r: &mut Reader<'_>, key: Guess) -> Option<String> {
     owned_string(r)
 }
 
-/// An array of exactly `out.len()` unsigned integers, into `out`.
+/// An array of exactly `out.len()` unsigned integers, into `out`. Each as `to_json` writes
+/// it (up to nine digits, no leading zero, then `,` or `]`: most of the header's are a lone
+/// `0`) is read here; any other as [`uint`] reads it.
 #[inline(never)]
 fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
     open(r, b'[')?;
@@ -1561,7 +1563,24 @@ fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
             comma(r)?;
         }
         first = false;
-        *number = uint(r)?;
+        let (bytes, start) = (r.bytes, r.pos);
+        let (mut at, mut value) = (start, 0u32);
+        while let Some(&digit @ b'0'..=b'9') = bytes.get(at) {
+            if at - start == 9 {
+                break;
+            }
+            value = value * 10 + u32::from(digit - b'0');
+            at += 1;
+        }
+        let digits = at - start;
+        let plain = (digits == 1 || (digits > 1 && bytes.get(start) != Some(&b'0')))
+            && matches!(bytes.get(at), Some(b',' | b']'));
+        if plain {
+            r.pos = at;
+            *number = value;
+        } else {
+            *number = uint(r)?;
+        }
     }
     close(r, b']')
 }
@@ -1580,7 +1599,8 @@ fn message_texts(r: &mut Reader<'_>, keep: (&[String], &str), key: &str) -> Opti
         first = false;
         let locale = map_key(r)?;
         open(r, b'{')?;
-        if *locale != *default && !wanted.iter().any(|w| *w == *locale) {
+        let is = |other: &str| same_text(other.as_bytes(), locale.as_bytes());
+        if !is(default) && !wanted.iter().any(|w| is(w)) {
             pass_over(r)?;
             close(r, b'}')?;
             continue;
@@ -1602,7 +1622,7 @@ fn message_texts(r: &mut Reader<'_>, keep: (&[String], &str), key: &str) -> Opti
                 r.string().ok()?
             };
             colon(r)?;
-            if *name == *key {
+            if same_text(name.as_bytes(), key.as_bytes()) {
                 text = Some(owned_string(r)?);
             } else {
                 if r.peek() != Some(b'"') {
@@ -1767,6 +1787,49 @@ mod tests {
             };
         }
         results
+    }
+
+    /// The header's number arrays: each number as `uint` reads it, whether `numbers` takes it
+    /// on its own way (plain digits) or leaves it to `uint`.
+    #[test]
+    fn numbers_read_as_uint_reads_each() {
+        let by_uint = |text: &str, len: usize| -> Option<(Vec<u32>, usize)> {
+            let mut r = Reader::new(text);
+            open(&mut r, b'[')?;
+            let mut out = Vec::new();
+            for i in 0..len {
+                if i > 0 {
+                    comma(&mut r)?;
+                }
+                out.push(uint(&mut r)?);
+            }
+            close(&mut r, b']')?;
+            Some((out, r.pos))
+        };
+        for text in [
+            "[0,0,0]",
+            "[66580,0,12]",
+            "[1,2,3]",
+            "[999999999,0,1]",
+            "[4294967295,0,1]",
+            "[4294967296,0,1]",
+            "[1234567890,0,1]",
+            "[01,0,0]",
+            "[0,00,0]",
+            "[1.0,0,0]",
+            "[1e2,0,0]",
+            "[ 1 , 2 , 3 ]",
+            "[1,2]",
+            "[1,2,3,4]",
+            "[-1,0,0]",
+            "[,0,0]",
+            "[0,0,0",
+        ] {
+            let mut r = Reader::new(text);
+            let mut out = [0u32; 3];
+            let read = numbers(&mut r, &mut out).map(|()| (out.to_vec(), r.pos));
+            assert_eq!(read, by_uint(text, 3), "{text}");
+        }
     }
 
     #[test]
