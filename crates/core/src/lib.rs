@@ -15,7 +15,7 @@ pub mod model;
 pub mod money;
 pub mod outcome;
 pub mod placeholder;
-mod text;
+pub mod text;
 pub mod tz;
 
 pub use compiled::{CompiledPolicy, InputVariables, Trigger};

@@ -21,7 +21,7 @@ use super::{
 use crate::catalog::Fact;
 use crate::outcome::{Outcome, OutcomeKind, RefundMethod};
 use crate::placeholder::Placeholder;
-use crate::text::same_text;
+use crate::text::{ascii_without_capitals, same_text};
 
 /// Parts of the Function's input a decision can consult, a bit each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -232,7 +232,21 @@ impl FunctionHeader {
                 return;
             }
             answerable &= !matches!(test, Test::AllIn(_));
-            tags_listed &= test.values().iter().all(|tag| self.lists(tag, next_tag));
+            let values = test.values();
+            if self.lists_exactly(values) {
+                // Each is where `lists` looks first, and (written in lower case) they are
+                // the header's set of tags, which `hasAnyTag` answers alone for these tests.
+                *next_tag = values.len();
+                if self.tags_by_any {
+                    tags_listed &= match test {
+                        Test::AnyOf(_) | Test::NoneOf(_) => true,
+                        Test::AllOf(_) => values.len() == 1,
+                        _ => false,
+                    };
+                }
+                return;
+            }
+            tags_listed &= values.iter().all(|tag| self.lists(tag, next_tag));
             if self.tags_by_any {
                 tags_listed &= super::line_inputs::answered_by_any(test, &self.product_tags);
             }
@@ -292,6 +306,18 @@ impl FunctionHeader {
 }
 
 impl FunctionHeader {
+    /// Whether `values` are the header's product tags in its order, written in lower case (a
+    /// tag test of the only rule, or the first, to name tags usually is): [`Self::lists`]
+    /// finds each where it looks first, and they lower-case to the header's set.
+    fn lists_exactly(&self, values: &[String]) -> bool {
+        !values.is_empty()
+            && values.len() == self.product_tags.len()
+            && values.iter().zip(&self.product_tags).all(|(value, asked)| {
+                same_text(value.as_bytes(), asked.as_bytes())
+                    && ascii_without_capitals(value.as_bytes())
+            })
+    }
+
     /// Whether `product_tags` holds `tag` in lower case. Most tags are written in lower case,
     /// and are found by comparing words (tags that differ mostly differ at their end); only
     /// a tag not found so is lower-cased.
@@ -347,5 +373,88 @@ impl CompiledPolicy {
             product_tags,
             after_rules: [0, 0],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)] // test code
+
+    use super::*;
+
+    /// A tag test that names the header's tags in its order is admitted as looking each up
+    /// and comparing the sets admits it, with the same place to look for the next tag.
+    #[test]
+    fn tags_named_as_the_header_lists_them_are_admitted_as_when_looked_up() {
+        let list = |tags: &[&str]| -> Vec<String> { tags.iter().map(|t| t.to_string()).collect() };
+        let headers = [
+            list(&["gift", "made-to-order"]),
+            list(&["gift"]),
+            list(&["Gift", "made-to-order"]),
+            list(&[]),
+        ];
+        let values = [
+            list(&["gift", "made-to-order"]),
+            list(&["made-to-order", "gift"]),
+            list(&["gift"]),
+            list(&["Gift", "made-to-order"]),
+            list(&["GIFT", "MADE-TO-ORDER"]),
+            list(&["gift", "made-to-order", "x"]),
+            list(&[]),
+        ];
+        let mut checked = 0;
+        for asked in &headers {
+            for tags_by_any in [false, true] {
+                let header = FunctionHeader {
+                    needs: [u32::MAX; 7],
+                    product_tags: asked.clone(),
+                    tags_by_any,
+                    after_rules: [0, 0],
+                };
+                for values in &values {
+                    for test in [
+                        Test::AnyOf(values.clone()),
+                        Test::AllOf(values.clone()),
+                        Test::NoneOf(values.clone()),
+                        Test::In(values.clone()),
+                    ] {
+                        for start in [0, 1] {
+                            // Looked up one by one, then the set compared: the way round
+                            // `lists_exactly`.
+                            let mut expected_next = start;
+                            let mut expected = values
+                                .iter()
+                                .all(|tag| header.lists(tag, &mut expected_next));
+                            if tags_by_any {
+                                expected &=
+                                    super::super::line_inputs::answered_by_any(&test, asked);
+                            }
+                            let condition = Condition::Lines(
+                                super::super::Quantifier::Any,
+                                vec![Condition::Fact(Fact::ProductTags, test.clone())],
+                            );
+                            let mut next = start;
+                            let admitted = header.admits(
+                                Trigger::CustomerRequest,
+                                &[condition],
+                                &Outcome::new(crate::outcome::OutcomeKind::Deny),
+                                &mut next,
+                            );
+                            let label = format!("{asked:?} {tags_by_any} {test:?} {start}");
+                            match admitted {
+                                Ok(()) => assert!(expected, "{label}"),
+                                Err(NotAdmitted::ProductTags) => assert!(!expected, "{label}"),
+                                Err(other) => panic!("{label}: {other:?}"),
+                            }
+                            if expected {
+                                assert_eq!(next, expected_next, "{label}");
+                            }
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 200);
     }
 }
