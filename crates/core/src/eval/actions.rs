@@ -11,6 +11,7 @@ use crate::eval::{Context, EvalOptions};
 use crate::lowercase::to_lowercase;
 use crate::money::{Amount, Money};
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+use crate::text::same_text;
 
 /// Shopify's limit on `orderCancel(staffNote:)`.
 /// https://shopify.dev/docs/api/admin-graphql/2026-04/mutations/orderCancel
@@ -321,8 +322,12 @@ fn localize(
     options: &EvalOptions,
     notes: &mut Vec<String>,
 ) -> Option<Message> {
+    // Compared a word at a time (`BTreeMap::get` compares keys a byte at a time in Wasm),
+    // among the few locales a policy has.
+    let same = |a: &String, b: &str| same_text(a.as_bytes(), b.as_bytes());
     let find = |locale: &str| {
-        let text = policy.messages.get(locale)?.get(key)?;
+        let (_, texts) = policy.messages.iter().find(|(l, _)| same(l, locale))?;
+        let (_, text) = texts.iter().find(|(k, _)| same(k, key))?;
         Some(Message {
             key: key.to_string(),
             locale: locale.to_string(),
