@@ -883,6 +883,9 @@ impl<'s> OrderObject<'s> {
         }
     }
 
+    /// Field `index` looked up by name. The by-name arm of `Object::present` again, on
+    /// purpose: calling that instead saved 215 bytes of module but changed what is inlined on
+    /// the per-line path, +19k instructions on 200 lines × 50 rules.
     fn by_key(&self, index: usize) -> Option<Value> {
         let name = self.object.name(index);
         let value = &self.object.value;
