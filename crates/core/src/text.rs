@@ -2,16 +2,25 @@
 //! compares a byte at a time (about twenty instructions a byte), and the Function compares
 //! names and tags on every rule it reads.
 
-/// The bytes of `text` from `at`, up to eight, as one little-endian integer, zeros past its end.
-fn word(text: &[u8], at: usize) -> u64 {
+/// Eight bytes of `text` from `at` as one little-endian integer, zeros (control characters)
+/// past its end.
+#[inline(always)]
+pub(crate) fn word_at(text: &[u8], at: usize) -> u64 {
     let rest = text.get(at..).unwrap_or_default();
     match rest.first_chunk::<8>() {
         Some(word) => u64::from_le_bytes(*word),
-        None => rest
-            .iter()
-            .rev()
-            .fold(0, |word, &byte| word << 8 | u64::from(byte)),
+        None => last_word(rest),
     }
+}
+
+/// [`word_at`] within eight bytes of the text's end: rare in a policy's text, so kept out of
+/// its callers.
+#[cold]
+#[inline(never)]
+fn last_word(rest: &[u8]) -> u64 {
+    rest.iter()
+        .enumerate()
+        .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i))
 }
 
 /// Whether two texts are the same: their lengths compared in place, their bytes a word at a
@@ -50,7 +59,7 @@ pub fn ascii_without_capitals(text: &[u8]) -> bool {
     const FROM_A: u64 = 0x3f3f_3f3f_3f3f_3f3f;
     const PAST_Z: u64 = 0x2525_2525_2525_2525;
     (0..text.len()).step_by(8).all(|at| {
-        let w = word(text, at);
+        let w = word_at(text, at);
         let non_ascii = w & HIGH;
         let capital = w.wrapping_add(FROM_A) & !w.wrapping_add(PAST_Z) & HIGH;
         non_ascii == 0 && capital == 0

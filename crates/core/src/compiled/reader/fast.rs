@@ -21,7 +21,7 @@ use crate::compiled::{
 };
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
-use crate::text::same_text;
+use crate::text::{same_text, word_at};
 
 /// A name packed into an integer: its length in the low byte, then its bytes if it has at
 /// most seven (so the packing is exact), else its first three and last four. Keys and variant
@@ -231,25 +231,6 @@ const fn coded<T: Copy, const N: usize>(names: [(&'static str, T); N]) -> Codes<
         i += 1;
     }
     out
-}
-
-/// Eight bytes of the text from `at` as one integer, zeros (control characters) past its end.
-#[inline(always)]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let rest = bytes.get(at..).unwrap_or_default();
-    match rest.first_chunk::<8>() {
-        Some(word) => u64::from_le_bytes(*word),
-        None => last_word(rest),
-    }
-}
-
-/// [`word_at`] within eight bytes of the text's end: rare, so kept out of its callers.
-#[cold]
-#[inline(never)]
-fn last_word(rest: &[u8]) -> u64 {
-    rest.iter()
-        .enumerate()
-        .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i))
 }
 
 /// The bytes of `word` below byte `len` (at most 7).
@@ -714,24 +695,33 @@ fn null(r: &mut Reader<'_>) -> bool {
 fn uint<T: TryFrom<u64>>(r: &mut Reader<'_>) -> Option<T> {
     r.peek();
     let rest = r.bytes.get(r.pos..).unwrap_or_default();
-    let mut value = 0;
-    let mut len = 0;
+    match plain_digits(rest) {
+        Some((value, len)) => {
+            r.pos += len;
+            T::try_from(value).ok()
+        }
+        // A leading zero, a fraction, an exponent or ten digits or more: the full grammar.
+        None => r.uint().ok(),
+    }
+}
+
+/// The unsigned integer `rest` starts with, as `to_json` writes one (one to nine digits, no
+/// leading zero, neither a fraction nor an exponent after), and its length; `None` for any
+/// other start.
+#[inline(always)]
+fn plain_digits(rest: &[u8]) -> Option<(u64, usize)> {
+    let (mut value, mut len) = (0, 0);
     while let Some(&digit @ b'0'..=b'9') = rest.get(len) {
         if len == 9 {
-            return r.uint().ok();
+            return None;
         }
         value = value * 10 + u64::from(digit - b'0');
         len += 1;
     }
-    // A leading zero, a fraction or an exponent: the full grammar.
     let plain = len > 0
         && (len == 1 || rest.first() != Some(&b'0'))
         && !matches!(rest.get(len), Some(b'.' | b'e' | b'E'));
-    if !plain {
-        return r.uint().ok();
-    }
-    r.pos += len;
-    T::try_from(value).ok()
+    plain.then_some((value, len))
 }
 
 fn owned_string(r: &mut Reader<'_>) -> Option<String> {
@@ -1552,8 +1542,8 @@ fn text_field(r: &mut Reader<'_>, key: Guess) -> Option<String> {
 }
 
 /// An array of exactly `out.len()` unsigned integers, into `out`. Each as `to_json` writes
-/// it (up to nine digits, no leading zero, then `,` or `]`: most of the header's are a lone
-/// `0`) is read here; any other as [`uint`] reads it.
+/// it ([`plain_digits`]: most of the header's are a lone `0`) is read in place, without
+/// [`uint`]'s call; any other as [`uint`] reads it.
 #[inline(never)]
 fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
     open(r, b'[')?;
@@ -1563,23 +1553,16 @@ fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
             comma(r)?;
         }
         first = false;
-        let (bytes, start) = (r.bytes, r.pos);
-        let (mut at, mut value) = (start, 0u32);
-        while let Some(&digit @ b'0'..=b'9') = bytes.get(at) {
-            if at - start == 9 {
-                break;
+        let rest = r.bytes.get(r.pos..).unwrap_or_default();
+        // (Nine digits always fit a `u32`.)
+        let plain =
+            plain_digits(rest).and_then(|(value, len)| Some((u32::try_from(value).ok()?, len)));
+        match plain {
+            Some((value, len)) => {
+                r.pos += len;
+                *number = value;
             }
-            value = value * 10 + u32::from(digit - b'0');
-            at += 1;
-        }
-        let digits = at - start;
-        let plain = (digits == 1 || (digits > 1 && bytes.get(start) != Some(&b'0')))
-            && matches!(bytes.get(at), Some(b',' | b']'));
-        if plain {
-            r.pos = at;
-            *number = value;
-        } else {
-            *number = uint(r)?;
+            None => *number = uint(r)?,
         }
     }
     close(r, b']')
