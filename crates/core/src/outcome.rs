@@ -195,7 +195,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Outcome {
-    pub fn new(kind: OutcomeKind) -> Self {
+    pub const fn new(kind: OutcomeKind) -> Self {
         Outcome {
             kind,
             reason: None,

@@ -15,6 +15,7 @@ use cancel_policy_core::compiled::{
 };
 use cancel_policy_core::eval::RuleByRule;
 use cancel_policy_core::facts::Facts;
+use cancel_policy_core::outcome::{Outcome, OutcomeKind};
 use cancel_policy_core::{Decision, evaluate};
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -36,20 +37,27 @@ fn presets() -> Vec<(String, CompiledPolicy)> {
     out
 }
 
-/// The decision as the Function makes it: rules read one at a time from `json`.
+/// The decision as the Function makes it: rules read one at a time from `json`, each whole
+/// only once its conditions hold. Also how many rules were read.
 fn streamed(
     json: &str,
     facts: &Facts,
     now: DateTime<Utc>,
     trigger: Trigger,
-) -> Result<(Decision, Vec<String>), LoadError> {
+) -> Result<(Decision, usize), LoadError> {
     let (_, mut stream) = CompiledPolicy::stream(json, trigger)?;
     let evaluation = RuleByRule::new(facts, now, trigger);
     let locale = facts.request.locale.as_deref();
-    let mut read = Vec::new();
+    let mut read = 0;
     while let Some(rule) = stream.next_rule()? {
-        read.push(rule.id.clone());
-        if let Some(decides) = evaluation.try_rule(&rule) {
+        read += 1;
+        if !evaluation.conditions_hold(rule.triggers, &rule.when) {
+            continue;
+        }
+        let rule = stream.whole(rule)?;
+        let decides = evaluation.outcome_decides(&rule.then);
+        assert_eq!(decides, evaluation.try_rule(&rule));
+        if let Some(decides) = decides {
             let end = stream.finish(Some(&rule.then), locale)?;
             assert!(end.policy.rules.is_empty() && !end.default_read);
             return Ok((evaluation.decide(&end.policy, &rule, decides), read));
@@ -123,9 +131,7 @@ fn presets_stream_to_the_whole_policys_decisions() {
                         Some(id) => of_trigger.iter().position(|r| r.id == *id).unwrap() + 1,
                         None => of_trigger.len(),
                     };
-                    let ids: Vec<String> =
-                        of_trigger[..upto].iter().map(|r| r.id.clone()).collect();
-                    assert_eq!(read, ids, "{file} {trigger:?}");
+                    assert_eq!(read, upto, "{file} {trigger:?}");
                 }
             }
         }
@@ -176,6 +182,12 @@ fn the_facts_noted_while_reading_check_a_rule_as_its_conditions_do() {
                 }
             }
             while let Some(rule) = stream.next_rule().unwrap() {
+                // Before the outcome is read, those of the conditions.
+                assert_eq!(
+                    stream.facts_read(),
+                    FactSet::of(&rule.when, &Outcome::new(OutcomeKind::Deny))
+                );
+                let rule = stream.whole(rule).unwrap();
                 let facts = stream.facts_read();
                 assert_eq!(
                     facts,
@@ -306,7 +318,7 @@ fn the_stream_checks_what_it_reads() {
     // After the deciding rule: checked as JSON only.
     let text = json(&format!("{allow},{broken}"));
     let (decision, read) = streamed(&text, &facts, now(), trigger).unwrap();
-    assert_eq!(read, ["a"]);
+    assert_eq!(read, 1);
     assert_eq!(decision.message.unwrap().text, "Yes.");
     assert!(CompiledPolicy::load(&text).is_err());
     // Passed over unchecked: a rule that is not JSON at all after the deciding one does not
@@ -336,7 +348,7 @@ fn the_stream_checks_what_it_reads() {
     }
     // No rule decides: the default and its message.
     let (decision, read) = streamed(&json(""), &some_facts(5, Some("fr")), now(), trigger).unwrap();
-    assert!(read.is_empty());
+    assert_eq!(read, 0);
     let message = decision.message.unwrap();
     assert_eq!(
         (message.locale.as_str(), message.text.as_str()),
@@ -350,7 +362,7 @@ fn the_stream_checks_what_it_reads() {
         Trigger::StaffRequest,
     )
     .unwrap();
-    assert!(read.is_empty());
+    assert_eq!(read, 0);
     // Something after the messages is refused.
     let text = json(allow).replacen(r#""Non."}}}"#, r#""Non."}},"x":1}"#, 1);
     assert!(text.contains(r#""x":1"#), "{text}");
@@ -392,4 +404,96 @@ fn a_text_cut_in_its_messages_is_refused_or_decided_alike() {
         }
     }
     assert!(unshown > 0, "no decision without a message was tried");
+}
+
+/// `to_json` writes before each rule's outcome its length in bytes (`ol`); the stream passes
+/// over the outcome of a rule whose conditions fail by it, and reads it from there when the
+/// rule decides. Where `ol` does not point at the end of an outcome as `to_json` writes one,
+/// the outcome is read in place: the decisions are those of the policy, whatever `ol` says.
+#[test]
+fn outcomes_are_passed_over_by_their_length() {
+    for (file, policy) in presets() {
+        let json = policy.to_json();
+        // Each `ol` is its outcome's length.
+        let mut rules = 0;
+        for (at, _) in json.match_indices(r#","ol":"#) {
+            let digits: String = json[at + 6..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            let start = at + 6 + digits.len() + r#","o":"#.len();
+            let end = start + digits.parse::<usize>().unwrap();
+            let outcome: Outcome = serde_json::from_str(&json[start..end]).unwrap();
+            assert_eq!(outcome, policy.rules[rules].then, "{file}");
+            rules += 1;
+        }
+        assert_eq!(rules, policy.rules.len(), "{file}");
+        let with_ol = |value: &str| {
+            let mut out = String::new();
+            let mut rest = json.as_str();
+            while let Some(at) = rest.find(r#","ol":"#) {
+                let digits = rest[at + 6..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                out.push_str(&rest[..at]);
+                out.push_str(value);
+                rest = &rest[at + 6 + digits..];
+            }
+            out.push_str(rest);
+            out
+        };
+        // The same decisions with `ol` left out (as written before it existed), or not an
+        // outcome's length, or not a number.
+        let others = [
+            with_ol(""),
+            with_ol(r#","ol":0"#),
+            with_ol(r#","ol":1"#),
+            with_ol(r#","ol":999999999"#),
+            with_ol(r#","ol":-1"#),
+            with_ol(r#","ol":"x""#),
+            with_ol(r#","ol":[1,{"k":2}]"#),
+        ];
+        for trigger in Trigger::ALL {
+            for minutes in [5, 90, 3000] {
+                let facts = some_facts(minutes, Some("en"));
+                let expected = evaluate(&policy, &facts, now(), trigger);
+                for text in &others {
+                    let (decision, _) = streamed(text, &facts, now(), trigger).unwrap();
+                    assert_eq!(decision, expected, "{file} {trigger:?}: {text}");
+                }
+            }
+        }
+    }
+}
+
+/// The outcome of a rule whose conditions fail is passed over unread: damage there does not
+/// change the decision (as with the rules after the deciding one), while a rule that decides
+/// has its outcome read and checked.
+#[test]
+fn a_passed_over_outcome_is_not_read() {
+    let json = |outcome: &str| {
+        let len = outcome.len();
+        format!(
+            r#"{{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","h":{{"n":[0,0,0,0,0,0,0],"pt":[],"pa":true,"at":[0,0]}},"r":[{{"id":"b2b","t":1,"w":[{{"f":["b2b",{{"is":true}}]}}],"ol":{len},"o":{outcome}}},{{"id":"a","t":1,"ol":13,"o":{{"k":"allow"}}}}],"d":{{"k":"deny"}}}}"#
+        )
+    };
+    let trigger = Trigger::CustomerRequest;
+    let mut facts = some_facts(5, Some("en"));
+    let damaged = json(r#"{"k":"no_such_kind","rs":7}"#);
+    assert!(CompiledPolicy::load(&damaged).is_err());
+    let (decision, read) = streamed(&damaged, &facts, now(), trigger).unwrap();
+    assert_eq!((decision.rule.as_deref(), read), (Some("a"), 2));
+    // When the rule decides, its outcome is read: refused, saying where.
+    facts.order.b2b = true;
+    let at = damaged.find("no_such_kind").unwrap();
+    match streamed(&damaged, &facts, now(), trigger) {
+        Err(LoadError::Invalid { at: stopped, .. }) => assert!(stopped >= at - 1, "{stopped}"),
+        other => panic!("{other:?}"),
+    }
+    let sound = json(r#"{"k":"cancel","rs":"CUSTOMER"}"#);
+    let policy = CompiledPolicy::load(&sound).unwrap();
+    let (decision, _) = streamed(&sound, &facts, now(), trigger).unwrap();
+    assert_eq!(decision, evaluate(&policy, &facts, now(), trigger));
+    assert_eq!(decision.rule.as_deref(), Some("b2b"));
 }

@@ -398,6 +398,19 @@ then.allow = { reason = "STAFF", refund = "original", restock = true, notify = f
         .as_str()
         .unwrap();
     assert!(message.contains("`{order}` in a staff note"), "{message}");
+    // For a customer's request the rule's conditions fail: its outcome is never applied (nor
+    // read), so what it would consult does not refuse the run.
+    let input = function_input(
+        &facts,
+        now,
+        Trigger::CustomerRequest,
+        Some(&policy),
+        Some(&json),
+    );
+    let output = runner.run(&input).unwrap().output;
+    let expected = expected_output(&policy, &facts, now, Trigger::CustomerRequest);
+    assert_eq!(output, expected);
+    assert_eq!(output["operations"][0]["decisionSet"]["outcome"], "deny");
 
     let source = source.replace(" for {order}", "");
     let policy = compile::compile(&source, "source.toml").policy.unwrap();

@@ -73,13 +73,18 @@ fn decide_rule_by_rule(
     let evaluation = RuleByRule::new(facts, requested_at, trigger);
     let locale = facts.request.locale.as_deref();
     while let Some(rule) = chosen.next_rule()? {
-        if let Some(decides) = evaluation.try_rule(&rule) {
+        if !evaluation.conditions_hold(rule.triggers, &rule.when) {
+            chosen.passed(rule)?;
+            continue;
+        }
+        // Only now is the rule's outcome read (and its id).
+        let rule = chosen.whole(rule)?;
+        if let Some(decides) = evaluation.outcome_decides(&rule.then) {
             let policy = chosen.finish(Some(&rule.then), locale)?;
             let decision = evaluation.decide(&policy, &rule, decides);
             std::mem::forget((policy, rule));
             return Ok(decision);
         }
-        // (Not dropped, as above: the allocator would not reuse the memory.)
         std::mem::forget(rule);
     }
     let policy = chosen.finish(None, locale)?;

@@ -4,10 +4,10 @@
 use cancel_policy_core::Trigger;
 use cancel_policy_core::compiled::{
     CompiledPolicy, Condition, FORMAT_VERSION, FunctionHeader, InputNeeds, LineInputs, LoadError,
-    NotAdmitted, PolicyStream, Rule, Unanswerable,
+    NotAdmitted, PolicyStream, Rule, StreamedRule, Unanswerable,
 };
 use cancel_policy_core::facts::Facts;
-use cancel_policy_core::outcome::Outcome;
+use cancel_policy_core::outcome::{Outcome, OutcomeKind};
 
 use crate::input::Answers;
 use crate::output::RejectCode;
@@ -92,24 +92,54 @@ fn not_read(source: &str, error: LoadError) -> Rejection {
 }
 
 impl Chosen<'_> {
-    /// The trigger's next rule, checked against the header and for what this Function's input
-    /// can answer: `None` after the last.
-    pub fn next_rule(&mut self) -> Result<Option<Rule>, Rejection> {
+    /// The trigger's next rule, `None` after the last: not checked yet, and its outcome
+    /// perhaps not read. Each is then either [`Chosen::passed`] or made [`Chosen::whole`]:
+    /// one check a rule (a rule's conditions are tried before they are checked; the
+    /// evaluator answers for any facts, and a rule whose check fails refuses the run whatever
+    /// they answered).
+    pub fn next_rule(&mut self) -> Result<Option<StreamedRule>, Rejection> {
+        self.stream
+            .next_rule()
+            .map_err(|e| not_read(self.source, e))
+    }
+
+    /// Checks a rule whose conditions do not hold against the header and for what this
+    /// Function's input can answer: its conditions, and its outcome if it was read with them
+    /// (an outcome passed over is never applied, so the run does not need what it consults).
+    pub fn passed(&mut self, rule: StreamedRule) -> Result<(), Rejection> {
+        static CONSULTS_NOTHING: Outcome = Outcome::new(OutcomeKind::Deny);
+        let outcome = rule.outcome().unwrap_or(&CONSULTS_NOTHING);
+        let facts = self.stream.facts_read();
+        let admitted =
+            self.header
+                .admits_read(self.trigger, facts, &rule.when, outcome, &mut self.next_tag);
+        if let Err(refused) = admitted {
+            if rule.outcome().is_none() {
+                // Refused as the whole rule is, with what its outcome adds to the reasons.
+                self.whole(rule)?;
+            }
+            return Err(refusal(refused, self.source));
+        }
+        // (Not dropped: the bump allocator would not reuse the memory.)
+        std::mem::forget(rule);
+        Ok(())
+    }
+
+    /// A rule from [`Chosen::next_rule`] whose conditions hold, whole, and checked whole.
+    pub fn whole(&mut self, rule: StreamedRule) -> Result<Rule, Rejection> {
         let rule = self
             .stream
-            .next_rule()
+            .whole(rule)
             .map_err(|e| not_read(self.source, e))?;
-        if let Some(rule) = &rule {
-            let facts = self.stream.facts_read();
-            let admitted = self.header.admits_read(
-                self.trigger,
-                facts,
-                &rule.when,
-                &rule.then,
-                &mut self.next_tag,
-            );
-            refuse_unadmitted(admitted, self.source)?;
-        }
+        let facts = self.stream.facts_read();
+        let admitted = self.header.admits_read(
+            self.trigger,
+            facts,
+            &rule.when,
+            &rule.then,
+            &mut self.next_tag,
+        );
+        refuse_unadmitted(admitted, self.source)?;
         Ok(rule)
     }
 
@@ -163,27 +193,30 @@ fn check(
 
 /// The rejection for what `FunctionHeader::admits` (or `admits_read`) refused.
 fn refuse_unadmitted(admitted: Result<(), NotAdmitted>, source: &str) -> Result<(), Rejection> {
-    match admitted {
-        Ok(()) => Ok(()),
-        Err(NotAdmitted::Unanswerable(missing)) => Err(unsupported(&missing)),
+    admitted.map_err(|refused| refusal(refused, source))
+}
+
+fn refusal(refused: NotAdmitted, source: &str) -> Rejection {
+    match refused {
+        NotAdmitted::Unanswerable(missing) => unsupported(&missing),
         // A hand-edited header could otherwise make the Function read less of its input, or
         // match product tags to other answers, than the service's decision consults.
-        Err(NotAdmitted::Needs | NotAdmitted::ProductTags) => Err(reject(
+        NotAdmitted::Needs | NotAdmitted::ProductTags => reject(
             RejectCode::InvalidPolicy,
             format!(
                 "{source} does not match its header (what a rule consults, or the product tags \
                  it asks about): recompile it with `cancel-policy compile` and save it again"
             ),
-        )),
+        ),
     }
 }
 
 /// Refuses a rule (or the default outcome) that tests facts this Function's input does not
 /// carry, naming them all (`cancel-policy check` warns about the same rules: W109).
 ///
-/// Only the rules the run reaches are checked: a rule after the one that decides, or of
-/// another trigger, does not refuse this run, as the Function refuses only what it would have
-/// to answer.
+/// Only what the run consults is checked: a rule after the one that decides, or of another
+/// trigger, or the outcome of a rule whose conditions fail, does not refuse this run, as the
+/// Function refuses only what it would have to answer.
 fn unsupported(missing: &[Unanswerable]) -> Rejection {
     let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
     reject(

@@ -147,7 +147,7 @@ impl CompiledPolicy {
 
 /// What the Function cannot answer of one rule's `conditions` and `outcome` (of the default
 /// outcome, with no conditions), each once: the Function refuses a rule it reaches that asks
-/// any of it.
+/// any of it in its conditions, or in its outcome when the conditions hold.
 pub fn unanswerable_in(conditions: &[Condition], outcome: &Outcome) -> Vec<Unanswerable> {
     let mut found = Vec::new();
     visit_unanswerable(conditions, outcome, &mut |problem| {

@@ -20,7 +20,7 @@ pub use function_facts::{
 };
 pub use header::{FunctionHeader, InputNeeds, NotAdmitted};
 pub use line_inputs::{LineField, LineInputs, OrderInputs};
-pub use reader::{PolicyStream, StreamEnd};
+pub use reader::{PolicyStream, StreamEnd, StreamedRule};
 
 /// Version of the compiled format; `load` refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
@@ -53,6 +53,36 @@ pub struct CompiledPolicy {
     /// locale → message key → text.
     #[serde(rename = "m", default)]
     pub messages: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A rule as [`CompiledPolicy::to_json`] writes it: its members and, before the outcome,
+/// the outcome's length in bytes (`ol`), so that the Function passes over the outcome of a
+/// rule whose conditions fail rather than reading it (an outcome costs it about a thousand
+/// instructions; a rule that decides has its outcome read from where `ol` skipped). Only
+/// that use trusts it, and only where the bytes it points at are those that end an outcome
+/// (see `reader::fast::outcome_end`); every reader accepts a rule without `ol`, or with any
+/// value there, as `load` passes over a key it does not know.
+#[derive(Serialize)]
+struct RuleText<'a> {
+    id: &'a str,
+    t: u8,
+    #[serde(skip_serializing_if = "<[Condition]>::is_empty")]
+    w: &'a [Condition],
+    ol: usize,
+    o: &'a Outcome,
+}
+
+impl<'a> RuleText<'a> {
+    fn of(rule: &'a Rule) -> Self {
+        RuleText {
+            id: &rule.id,
+            t: rule.triggers,
+            w: &rule.when,
+            // Serialized twice (here and in the rule): only when compiling.
+            ol: serde_json::to_string(&rule.then).map_or(0, |text| text.len()),
+            o: &rule.then,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -294,7 +324,7 @@ impl CompiledPolicy {
             // Serializing plain data with string keys cannot fail.
             serde_json::to_string(value).unwrap_or_default()
         }
-        let rules = json(&self.rules);
+        let rules = json(&self.rules.iter().map(RuleText::of).collect::<Vec<_>>());
         let default = json(&self.default);
         let mut header = self.function_header();
         let after_rules = rules.len();

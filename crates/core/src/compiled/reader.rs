@@ -49,7 +49,7 @@ use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 mod decimal;
 mod fast;
 
-pub use fast::{PolicyStream, StreamEnd};
+pub use fast::{PolicyStream, StreamEnd, StreamedRule};
 
 /// Locale → message key → text.
 type Messages = BTreeMap<String, BTreeMap<String, String>>;

@@ -213,6 +213,7 @@ pub struct RuleByRule<'a> {
 }
 
 /// A rule that decides: for `cancel_lines`, the lines its selector picks.
+#[derive(Debug, PartialEq)]
 pub struct Decides(Option<Vec<usize>>);
 
 impl<'a> RuleByRule<'a> {
@@ -225,6 +226,23 @@ impl<'a> RuleByRule<'a> {
     /// Whether `rule`, the next in the policy's order, decides.
     pub fn try_rule(&self, rule: &Rule) -> Option<Decides> {
         try_rule(rule, &self.ctx, false).decided.map(Decides)
+    }
+
+    /// The first half of [`RuleByRule::try_rule`], for a rule whose outcome is not read yet:
+    /// whether the rule (of `triggers`, with conditions `when`) applies.
+    pub fn conditions_hold(&self, triggers: u8, when: &[Condition]) -> bool {
+        triggers & self.ctx.trigger.bit() != 0 && eval_all(when, &self.ctx, None).0 == Tri::True
+    }
+
+    /// The second half: whether a rule that applies, with outcome `then`, decides.
+    pub fn outcome_decides(&self, then: &Outcome) -> Option<Decides> {
+        match &then.lines {
+            Some(selector) => {
+                let selected = selected_lines(selector, &self.ctx);
+                (!selected.is_empty()).then_some(Decides(Some(selected)))
+            }
+            None => Some(Decides(None)),
+        }
     }
 
     /// The decision of `rule`, which [`RuleByRule::try_rule`] found to decide. `policy`

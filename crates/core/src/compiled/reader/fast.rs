@@ -896,8 +896,8 @@ fn rules_for(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Vec<Rule>> {
         return Some(rules);
     }
     loop {
-        if let Some(rule) = rule(r, triggers)? {
-            rules.push(rule);
+        if let Some(rule) = rule(r, triggers, false)? {
+            rules.push(rule.read()?);
         }
         match r.peek() {
             Some(b',') => r.pos += 1,
@@ -944,23 +944,139 @@ fn texts(r: &mut Reader<'_>) -> Option<BTreeMap<String, String>> {
     Some(texts)
 }
 
+/// A member of a rule the stream read: its value, or where the value is (`[start, end)`), to
+/// be read if the rule decides ([`PolicyStream::whole`]).
+enum Later<T> {
+    Read(T),
+    At(usize, usize),
+}
+
+impl<T> Later<T> {
+    /// The value, read where it was passed over (at nesting `depth`) if it was.
+    fn value(
+        self,
+        r: &mut Reader<'_>,
+        depth: u32,
+        read: fn(&mut Reader<'_>) -> Option<T>,
+    ) -> Result<T, LoadError> {
+        match self {
+            Later::Read(value) => Ok(value),
+            Later::At(start, end) => {
+                (r.pos, r.depth) = (start, depth);
+                read(r)
+                    .filter(|_| r.pos == end)
+                    .ok_or_else(|| stopped_at(r.pos))
+            }
+        }
+    }
+}
+
+/// A rule as [`PolicyStream::next_rule`] reads it: what trying it takes (its triggers and
+/// conditions), its id and outcome passed over when `to_json` wrote them (see
+/// [`PolicyStream::whole`]).
+pub struct StreamedRule {
+    pub triggers: u8,
+    pub when: Vec<Condition>,
+    id: Later<String>,
+    then: Later<Outcome>,
+    /// The reader's depth inside the rule's object.
+    depth: u32,
+}
+
+impl StreamedRule {
+    /// The outcome, when it was read with the conditions (a rule written without `ol`).
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match &self.then {
+            Later::Read(outcome) => Some(outcome),
+            Later::At(..) => None,
+        }
+    }
+
+    /// The rule, when nothing was passed over.
+    fn read(self) -> Option<Rule> {
+        match (self.id, self.then) {
+            (Later::Read(id), Later::Read(then)) => Some(Rule {
+                id,
+                triggers: self.triggers,
+                when: self.when,
+                then,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A string passed over where it is plain (no escape), else read.
+fn passed_string(r: &mut Reader<'_>) -> Option<Later<String>> {
+    if r.peek() != Some(b'"') {
+        return None;
+    }
+    let start = r.pos;
+    let end = plain_run_end(r.bytes, start + 1);
+    if r.bytes.get(end) != Some(&b'"') {
+        return owned_string(r).map(Later::Read);
+    }
+    r.pos = end + 1;
+    Some(Later::At(start, r.pos))
+}
+
+/// Where the outcome at `start` ends by the rule's `ol` (`len`), if the bytes there are
+/// those `to_json` writes at the end of a rule's outcome: the outcome's `{` at `start`, its
+/// `}` and the rule's, then the next rule's `,{"id":"` or the rules' `],"d":`. (Those bytes
+/// occur nowhere inside an outcome: a string holds a `"` escaped, and no outcome key is
+/// `id` or `d`.)
+fn outcome_end(r: &Reader<'_>, start: usize, len: usize) -> Option<usize> {
+    const NEXT_RULE: u64 = u64::from_le_bytes(*b"}},{\"id\"");
+    const LAST_RULE: u64 = u64::from_le_bytes(*b"}}],\"d\":");
+    let end = start.checked_add(len)?;
+    let after = r.bytes.get(end.checked_sub(1)?..)?.first_chunk::<8>()?;
+    let after = u64::from_le_bytes(*after);
+    let lands = r.bytes.get(start) == Some(&b'{') && (after == NEXT_RULE || after == LAST_RULE);
+    lands.then_some(end)
+}
+
+/// A rule's `ol` (see [`outcome_end`]). No reader checks it (the full reader and `load` pass
+/// over it as over any key they do not know): for a value that is not an unsigned integer,
+/// [`PolicyStream`] (`later`) passes it over as JSON (`Some(None)`), and the read of a whole
+/// policy gives up, leaving it to the full reader.
+fn outcome_len(r: &mut Reader<'_>, later: bool) -> Option<Option<usize>> {
+    let at = r.pos;
+    if let Some(len) = uint(r) {
+        return Some(Some(len));
+    }
+    if !later {
+        return None;
+    }
+    r.pos = at;
+    skip_json(r, false, &mut false)?;
+    Some(None)
+}
+
 /// A rule; `Some(None)` for one whose triggers leave out all of `triggers` (its members
 /// after `t` checked as JSON only), unless it tests `product_tags`: the `productTags` input
 /// variable lists the tags of the whole policy, and the Function matches Shopify's answers to
 /// them by position (`CompiledPolicy::input_variables`), so such a rule is read whole.
+/// `later`: the id and, by `ol`, the outcome are passed over (for [`PolicyStream`]); else
+/// all is read (and `ol` not used).
 #[inline(never)]
-fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
+fn rule(r: &mut Reader<'_>, triggers: Option<u8>, later: bool) -> Option<Option<StreamedRule>> {
     let (mut id, mut bits, mut when, mut then) = (None, None, None, None);
+    let (mut outcome_len, mut seen_len) = (None, false);
     r.peek();
     let (start, depth) = (r.pos, r.depth);
     open(r, b'{')?;
+    let inner_depth = r.depth;
     // Each key's value read, the key `to_json` writes next is tried first.
     let mut key = next_key_or(r, Some(const { guess(b"\"id\":") }), true);
     loop {
         key = match key {
             END => break,
             k if k == const { sig_of(b"id") } && id.is_none() => {
-                id = Some(owned_string(r)?);
+                id = Some(if later {
+                    passed_string(r)?
+                } else {
+                    Later::Read(owned_string(r)?)
+                });
                 next_key_or(r, Some(const { guess(b",\"t\":") }), false)
             }
             k if k == const { sig_of(b"t") } && bits.is_none() => {
@@ -977,27 +1093,44 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Option<Rule>> {
                     }
                     r.pos = start;
                     r.depth = depth;
-                    return rule(r, None);
+                    return rule(r, None, later);
                 }
                 bits = Some(read);
                 next_key_or(r, Some(const { guess(b",\"w\":") }), false)
             }
             k if k == const { sig_of(b"w") } && when.is_none() => {
                 when = Some(conditions(r)?);
+                next_key_or(r, Some(const { guess(b",\"ol\":") }), false)
+            }
+            k if k == const { sig_of(b"ol") } && !seen_len => {
+                seen_len = true;
+                outcome_len = self::outcome_len(r, later)?;
                 next_key_or(r, Some(const { guess(b",\"o\":") }), false)
             }
             k if k == const { sig_of(b"o") } && then.is_none() => {
-                then = Some(outcome(r)?);
+                r.peek();
+                let start = r.pos;
+                let passed = outcome_len
+                    .filter(|_| later)
+                    .and_then(|len| outcome_end(r, start, len));
+                then = Some(match passed {
+                    Some(end) => {
+                        r.pos = end;
+                        Later::At(start, end)
+                    }
+                    None => Later::Read(outcome(r)?),
+                });
                 next_key_or(r, None, false)
             }
             _ => return None,
         };
     }
-    Some(Some(Rule {
+    Some(Some(StreamedRule {
         id: id?,
         triggers: bits?,
         when: when.unwrap_or_default(),
         then: then?,
+        depth: inner_depth,
     }))
 }
 
@@ -1282,7 +1415,7 @@ impl<'a> PolicyStream<'a> {
         let (_, mut all) = Self::open_head(json, u8::MAX)?;
         let mut rules = Vec::new();
         while let Some(rule) = all.next_rule()? {
-            rules.push(rule);
+            rules.push(all.whole(rule)?);
         }
         let mut policy = all.finish(None, None)?.policy;
         policy.rules = rules;
@@ -1356,8 +1489,10 @@ impl<'a> PolicyStream<'a> {
     }
 
     /// The next rule for the trigger, `None` after the last. The rules of other triggers are
-    /// checked as JSON and passed over.
-    pub fn next_rule(&mut self) -> Result<Option<Rule>, LoadError> {
+    /// checked as JSON and passed over; of the trigger's, the id and the outcome are passed
+    /// over too where `to_json` wrote them (unchecked, unless [`PolicyStream::whole`] reads
+    /// them).
+    pub fn next_rule(&mut self) -> Result<Option<StreamedRule>, LoadError> {
         let r = &mut self.reader;
         while !self.rules_done {
             let more = match r.peek() {
@@ -1376,7 +1511,7 @@ impl<'a> PolicyStream<'a> {
                 break;
             }
             r.facts = FactSet::default();
-            match rule(r, Some(self.trigger_bit)) {
+            match rule(r, Some(self.trigger_bit), true) {
                 Some(Some(rule)) if rule.triggers & self.trigger_bit != 0 => {
                     return Ok(Some(rule));
                 }
@@ -1389,9 +1524,26 @@ impl<'a> PolicyStream<'a> {
     }
 
     /// The facts the conditions and line selector of the rule [`PolicyStream::next_rule`]
-    /// last gave name.
+    /// last gave name (the selector's once its outcome is read: [`PolicyStream::whole`]).
     pub fn facts_read(&self) -> FactSet {
         self.reader.facts
+    }
+
+    /// `rule`, which [`PolicyStream::next_rule`] last gave, whole: its id and outcome read
+    /// from where they were passed over. An outcome that does not end where the rule's `ol`
+    /// says is refused.
+    pub fn whole(&mut self, rule: StreamedRule) -> Result<Rule, LoadError> {
+        let r = &mut self.reader;
+        let (pos, depth) = (r.pos, r.depth);
+        let id = rule.id.value(r, rule.depth, owned_string)?;
+        let then = rule.then.value(r, rule.depth, outcome)?;
+        (r.pos, r.depth) = (pos, depth);
+        Ok(Rule {
+            id,
+            triggers: rule.triggers,
+            when: rule.when,
+            then,
+        })
     }
 
     /// The rest of the text: the rules not read checked as JSON only, the default outcome
