@@ -11,7 +11,8 @@
 
 use cancel_policy_core::compile::compile;
 use cancel_policy_core::compiled::{
-    CompiledPolicy, FactSet, FunctionHeader, InputNeeds, LoadError, NotAdmitted, Rule, Trigger,
+    CompiledPolicy, FactSet, FunctionHeader, InputNeeds, LineInputs, LoadError, NotAdmitted, Rule,
+    Trigger,
 };
 use cancel_policy_core::eval::RuleByRule;
 use cancel_policy_core::facts::Facts;
@@ -142,6 +143,16 @@ fn presets_stream_to_the_whole_policys_decisions() {
 fn the_header_covers_what_each_rule_consults() {
     for (file, policy) in presets() {
         let header = policy.function_header();
+        // What any trigger needs of a line is what the input variables include.
+        let included = policy.input_variables().lines;
+        assert_eq!(
+            LineInputs::of_needs(header.any_trigger_needs()),
+            LineInputs {
+                with_tag_answers: false,
+                ..included
+            },
+            "{file}"
+        );
         for trigger in Trigger::ALL {
             for rule in policy
                 .rules

@@ -229,6 +229,35 @@ fn rendered_inputs_and_fixtures_follow_the_query_order() {
     }
 }
 
+/// A line's id only names it in a `cancel_lines` decision: the ids of the lines it cancels are
+/// read, and only theirs.
+#[test]
+fn only_the_cancelled_lines_ids_are_read() {
+    let runner = runner();
+    let facts = full_order(4);
+    let (output, expected) = run_lines(&runner, &facts, |input| {
+        for line in [0, 2] {
+            input["order"]["lineItems"][line]["id"] = json!(7);
+        }
+    });
+    assert_eq!(output, expected);
+    let cancelled = expected.pointer("/operations/0/decisionSet/actions/0/lines");
+    assert_eq!(
+        cancelled,
+        Some(&json!([
+            { "id": "gid://shopify/LineItem/1001", "quantity": 2 },
+            { "id": "gid://shopify/LineItem/1003", "quantity": 1 }
+        ]))
+    );
+    let (output, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineItems"][1]["id"] = json!(7);
+    });
+    assert_eq!(
+        rejection_message(&output),
+        "`input.order.lineItems[1].id`: expected a string, found a number"
+    );
+}
+
 #[test]
 fn lines_in_another_key_order_or_with_extra_fields_are_read_by_key() {
     let runner = runner();

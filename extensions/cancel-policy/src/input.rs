@@ -19,10 +19,12 @@
 //!   (by its length, in the key's handle: `createdAt` and `lineItems`, the two names of one
 //!   length, by their types). A field found elsewhere is read by name, one not there refused.
 //! - the objects read once per line (line, variant, …): the first one shows where the fields
-//!   are. When it has every selected field, the keys of those the policy needs are compared
-//!   with the query's; otherwise (the input variables left some line fields out) all its keys
-//!   are read, once per run. An object of another length is read by key, and a field the
-//!   policy needs that the input lacks is refused.
+//!   are. When it has every selected field, or those the input variables set from this
+//!   policy include (the header tells which), the keys of those the policy needs are checked
+//!   at their places by their length (in the key's handle); otherwise all its keys are read,
+//!   once per run. An object of another length is read by key, and a field the policy needs
+//!   that the input lacks is refused. A line's id is read only for the lines a decision
+//!   cancels ([`LineIds`]).
 //! - objects read once (root, request, order, …) are trusted on their length: checking their
 //!   keys would cost what reading them by key costs. An input with the right number of fields
 //!   in another order could be misread there (a type check catches most such misreads);
@@ -45,7 +47,7 @@ mod raw;
 pub use raw::Value;
 
 use crate::policy::{LineNeeds, Needs};
-use cancel_policy_core::compiled::{FunctionHeader, InputNeeds, OrderInputs};
+use cancel_policy_core::compiled::{FunctionHeader, InputNeeds, LineInputs, OrderInputs};
 
 /// A place in the input, rendered only when an error needs it.
 #[derive(Clone, Copy)]
@@ -143,6 +145,9 @@ struct Selection {
     fields: &'static [&'static str],
     /// The fields that will be read, bit `i` for field `i`: the keys checked.
     read: u64,
+    /// The fields the input variables set from this policy include (per-line selections;
+    /// all for the others).
+    included: u64,
     /// Whether fields may be left out by `@include(if:)` (per-line selections).
     optional: bool,
     /// `Unknown` until the first object has been looked at.
@@ -176,18 +181,21 @@ impl Selection {
         Selection {
             fields,
             read: 0,
+            included: u64::MAX,
             optional: false,
             layout: Cell::new(Layout::QueryOrder),
         }
     }
 
     /// A selection read for every line, of which the fields in `read` (bits) are read, some
-    /// of which the query's variables may leave out: the first object's keys show where its
-    /// fields are. Reading another field is a bug.
-    fn per_line(fields: &'static [&'static str], read: u64) -> Selection {
+    /// of which the query's variables may leave out (they include `included` when set from
+    /// this policy): the first object's keys show where its fields are. Reading another
+    /// field is a bug.
+    fn per_line(fields: &'static [&'static str], read: u64, included: u64) -> Selection {
         Selection {
             fields,
             read,
+            included,
             optional: true,
             layout: Cell::new(Layout::Unknown),
         }
@@ -198,6 +206,7 @@ impl Selection {
         Selection {
             fields,
             read: u64::MAX,
+            included: u64::MAX,
             optional: false,
             layout: Cell::new(Layout::Unknown),
         }
@@ -389,21 +398,23 @@ fn laid_out_slow<'s>(
     })
 }
 
-/// The layout of a per-line selection, from its first object: the query's order when it has
-/// every field and the keys of those read are in place (one key read each, once per run);
-/// else where each field is, from all its keys.
+/// The layout of a per-line selection, from its first object: that of every field the query
+/// selects, or else of those the input variables set from this policy include, when the
+/// object has as many and the keys of those read are in place (by their length, in the
+/// key's handle: no key string read, once per run); else where each field is, from all its
+/// keys.
 fn first_layout(value: &Value, len: usize, selection: &Selection) -> Layout {
-    let key = |at: usize| value.get_obj_key_at_index(at);
     let wanted = selection.fields.len();
-    if len == wanted
-        && selection
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| selection.reads(*index))
-            .all(|(index, field)| is_key(key(index), field))
-    {
-        return Layout::QueryOrder;
+    let every = u64::MAX >> (64 - wanted.clamp(1, 64));
+    let included = selection.included & every;
+    let key = |at: usize| value.get_obj_key_at_index(at);
+    for fields in [every, included] {
+        if let Some(layout) = expected_layout(value, len, selection, fields) {
+            return layout;
+        }
+        if included == every {
+            break;
+        }
     }
     if wanted > MAX_FIELDS || len > usize::from(ABSENT) {
         return Layout::ByKey;
@@ -423,6 +434,45 @@ fn first_layout(value: &Value, len: usize, selection: &Selection) -> Layout {
         }
     }
     Layout::Positions { positions, len }
+}
+
+/// The layout of an object of `len` fields that holds the selection's `fields` (bits) in the
+/// query's order, if it has as many and the key of each field read there is as long as the
+/// field's name. The per-line selections' names differ in length but for a line's `variant`
+/// and `product`, two objects that their lengths tell apart: each reader refuses the other
+/// (a variant's selection is checked too, and has two fields; a product, read by name at
+/// another length, has no `hasAnyTag`).
+fn expected_layout(
+    value: &Value,
+    len: usize,
+    selection: &Selection,
+    fields: u64,
+) -> Option<Layout> {
+    let wanted = selection.fields.len();
+    // (Positions are kept for the first `MAX_FIELDS` fields.)
+    if fields.count_ones() as usize != len || (len != wanted && wanted > MAX_FIELDS) {
+        return None;
+    }
+    let mut positions = [ABSENT; MAX_FIELDS];
+    for (index, name) in selection.fields.iter().enumerate() {
+        let bit = 1u64 << (index % 64);
+        if fields & bit == 0 {
+            continue;
+        }
+        let at = (fields & (bit - 1)).count_ones() as usize;
+        if selection.reads(index) && value.key_at_index(at).str_len() != Some(name.len()) {
+            return None;
+        }
+        if let Some(slot) = positions.get_mut(index) {
+            // Below `MAX_FIELDS`.
+            *slot = u8::try_from(at).unwrap_or(ABSENT);
+        }
+    }
+    Some(if len == wanted {
+        Layout::QueryOrder
+    } else {
+        Layout::Positions { positions, len }
+    })
 }
 
 /// Whether `key` (an object's key, if it has one there) is `name`: compared a word at a time
@@ -756,7 +806,7 @@ pub fn read_facts(
     head: Head,
     needs: &Needs,
     header: &FunctionHeader,
-) -> Read<(Facts, Vec<Answers>)> {
+) -> Read<(Facts, Vec<Answers>, Option<LineIds>)> {
     let path = Path::ROOT;
     let root_selection = Selection::once(query::ROOT);
     let root = object(*root, &root_selection, &path)?;
@@ -798,16 +848,24 @@ pub fn read_facts(
         None
     };
 
+    // What the input variables set from this policy include follows from this.
+    let any_trigger_needs = header.any_trigger_needs();
     let order_path = root.path_of(&path, query::ROOT_ORDER);
     let order_selection = Selection::once(query::ORDER);
     let order = OrderObject::new(
         root.get(query::ROOT_ORDER),
-        header.any_trigger_needs(),
+        any_trigger_needs,
         &order_selection,
         &order_path,
     )?;
-    let line_tags_unread = header.tags_by_any.then(|| header.any_trigger_needs());
-    let (order, tag_answers) = read_order(&order, &order_path, needs, line_tags_unread)?;
+    let line_tags_unread = header.tags_by_any.then_some(any_trigger_needs);
+    let (order, tag_answers, line_ids) = read_order(
+        &order,
+        &order_path,
+        needs,
+        line_tags_unread,
+        any_trigger_needs,
+    )?;
     Ok((
         Facts {
             order,
@@ -815,7 +873,43 @@ pub fn read_facts(
             now_local,
         },
         tag_answers,
+        line_ids,
     ))
+}
+
+/// The lines' ids, read after the decision and only for the lines it cancels: an id names a
+/// line in a `cancel_lines` decision, and no condition tests it (each costs the provider
+/// about a thousand instructions).
+pub struct LineIds {
+    lines: Value,
+    /// The lines' selection, laid out as the lines were read.
+    selection: Selection,
+}
+
+impl LineIds {
+    /// Sets the id of the lines at `indexes` in `facts`.
+    pub fn read_into(&self, facts: &mut Facts, indexes: &[usize]) -> Read<()> {
+        let order_path = Path {
+            parent: Some(&Path::ROOT),
+            step: Step::Member(query::ROOT, query::ROOT_ORDER),
+        };
+        let lines_path = Path {
+            parent: Some(&order_path),
+            step: Step::Member(query::ORDER, query::ORDER_LINE_ITEMS),
+        };
+        for &index in indexes {
+            let Some(line_facts) = facts.order.line_items.get_mut(index) else {
+                continue;
+            };
+            let line_path = lines_path.index(index);
+            let line = object(self.lines.get_at_index(index), &self.selection, &line_path)?;
+            line_facts.id = string(
+                &line.required(query::LINE_ID, &line_path)?,
+                &line.path_of(&line_path, query::LINE_ID),
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The order object. With every field the query selects, they are in the query's order
@@ -975,7 +1069,8 @@ fn read_order(
     path: &Path,
     needs: &Needs,
     tags_by_any: Option<InputNeeds>,
-) -> Read<(OrderFacts, Vec<Answers>)> {
+    any_trigger_needs: InputNeeds,
+) -> Read<(OrderFacts, Vec<Answers>, Option<LineIds>)> {
     let field_path = |index| order.path_of(path, index);
     let mut facts = OrderFacts::default();
     if needs.placed {
@@ -1052,19 +1147,22 @@ fn read_order(
     }
 
     let mut tag_answers = Vec::new();
+    let mut line_ids = None;
     if let Some(line_needs) = &needs.lines {
         let lines_path = field_path(query::ORDER_LINE_ITEMS);
         let lines = order.required(query::ORDER_LINE_ITEMS, path)?;
+        // Where a line's fields are, when the variables are set from this policy.
+        let included_lines = line_fields(&LineInputs::of_needs(any_trigger_needs));
         let count = list(&lines, &lines_path)?;
         facts.line_items.reserve(count);
-        let any_field = line_needs.with_line_id
-            || line_needs.with_quantity
+        // (The ids are read later: `LineIds`.)
+        let any_field = line_needs.with_quantity
             || line_needs.with_sku
             || line_needs.with_selling_plan
             || line_needs.with_variant
             || line_needs.with_product;
         if any_field {
-            let mut reader = LineReader::new(line_needs);
+            let mut reader = LineReader::new(line_needs, included_lines);
             if line_needs.with_product {
                 tag_answers.reserve(count);
             }
@@ -1085,12 +1183,28 @@ fn read_order(
                 let tags_path = field_path(query::ORDER_LINE_TAGS);
                 read_tag_answers(line_tags, &tags_path, &mut tag_answers)?;
             }
+            if line_needs.with_line_id {
+                line_ids = Some(LineIds {
+                    lines,
+                    selection: reader.line,
+                });
+            }
         } else {
-            // Only the number of lines is consulted.
+            // Only the number of lines is consulted (and perhaps their ids, later).
             facts.line_items.resize_with(count, LineFacts::default);
+            if line_needs.with_line_id {
+                line_ids = Some(LineIds {
+                    lines,
+                    selection: Selection::per_line(
+                        query::LINE,
+                        line_fields(line_needs),
+                        included_lines,
+                    ),
+                });
+            }
         }
     }
-    Ok((facts, tag_answers))
+    Ok((facts, tag_answers, line_ids))
 }
 
 /// Whether variables set for a policy whose tag tests `hasAnyTag` alone answers, and which
@@ -1134,19 +1248,16 @@ fn read_risk(value: Value, path: &Path) -> Read<RiskFacts> {
     Ok(facts)
 }
 
-/// The fields of a line that `needs` reads, bit `i` for field `i`.
+/// The fields of a line that `needs` reads, bit `i` for field `i`. (Shifts, not a loop over
+/// pairs: a few instructions, where the loop cost about 300 a run.)
 fn line_fields(needs: &LineNeeds) -> u64 {
-    [
-        (needs.with_line_id, query::LINE_ID),
-        (needs.with_quantity, query::LINE_QUANTITY),
-        (needs.with_sku, query::LINE_SKU),
-        (needs.with_selling_plan, query::LINE_SELLING_PLAN),
-        (needs.with_variant, query::LINE_VARIANT),
-        (needs.with_product, query::LINE_PRODUCT),
-    ]
-    .into_iter()
-    .filter(|(wanted, _)| *wanted)
-    .fold(0, |read, (_, index)| read | (1u64 << index))
+    let bit = |wanted: bool, index: usize| u64::from(wanted) << index;
+    bit(needs.with_line_id, query::LINE_ID)
+        | bit(needs.with_quantity, query::LINE_QUANTITY)
+        | bit(needs.with_sku, query::LINE_SKU)
+        | bit(needs.with_selling_plan, query::LINE_SELLING_PLAN)
+        | bit(needs.with_variant, query::LINE_VARIANT)
+        | bit(needs.with_product, query::LINE_PRODUCT)
 }
 
 /// Reads lines, remembering across them how their objects are laid out.
@@ -1159,10 +1270,11 @@ struct LineReader<'n> {
 }
 
 impl<'n> LineReader<'n> {
-    fn new(needs: &'n LineNeeds) -> Self {
+    /// `included`: the line fields the input variables set from this policy include.
+    fn new(needs: &'n LineNeeds, included: u64) -> Self {
         LineReader {
             needs,
-            line: Selection::per_line(query::LINE, line_fields(needs)),
+            line: Selection::per_line(query::LINE, line_fields(needs), included),
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
             variant: Selection::per_line_all(query::VARIANT),
@@ -1170,17 +1282,13 @@ impl<'n> LineReader<'n> {
         }
     }
 
-    /// Reads a line into `facts` (a default `LineFacts`) and returns its tag answers.
+    /// Reads a line into `facts` (a default `LineFacts`) and returns its tag answers. Not its
+    /// id: see [`LineIds`] (whose selection this one becomes, its key checked with the others
+    /// on the first line).
     fn read(&mut self, value: Value, path: &Path, facts: &mut LineFacts) -> Read<Answers> {
         let needs = self.needs;
         let line = object(value, &self.line, path)?;
         let field_path = |index| line.path_of(path, index);
-        if needs.with_line_id {
-            facts.id = string(
-                &line.required(query::LINE_ID, path)?,
-                &field_path(query::LINE_ID),
-            )?;
-        }
         if needs.with_quantity {
             facts.quantity = integer(
                 &line.required(query::LINE_QUANTITY, path)?,

@@ -3,7 +3,7 @@
 use shopify_function::prelude::*;
 use shopify_function::wasm_api::{self, Deserialize, read::Error as ReadError};
 
-use cancel_policy_core::eval::RuleByRule;
+use cancel_policy_core::eval::{Decides, RuleByRule};
 use cancel_policy_core::facts::Facts;
 use cancel_policy_core::{Decision, Trigger};
 use chrono::{DateTime, Utc};
@@ -43,7 +43,8 @@ pub fn decide(root: &Value) -> RunOutput {
         Err(rejection) => return rejected(rejection),
     };
     let needs = Needs::from(chosen.header.needs_of(trigger));
-    let (mut facts, tag_answers) = match input::read_facts(root, head, &needs, &chosen.header) {
+    let read = input::read_facts(root, head, &needs, &chosen.header);
+    let (mut facts, tag_answers, line_ids) = match read {
         Ok(read) => read,
         Err(error) => return invalid_input(&error),
     };
@@ -52,7 +53,8 @@ pub fn decide(root: &Value) -> RunOutput {
     {
         return rejected(rejection);
     }
-    let decision = match decide_rule_by_rule(chosen, &facts, requested_at, trigger) {
+    let decided = decide_rule_by_rule(chosen, &mut facts, line_ids.as_ref(), requested_at, trigger);
+    let decision = match decided {
         Ok(decision) => decision,
         Err(rejection) => return rejected(rejection),
     };
@@ -63,15 +65,18 @@ pub fn decide(root: &Value) -> RunOutput {
 }
 
 /// Tries the trigger's rules as they are read, in order; the first that decides does, else
-/// the default outcome (see `cancel_policy_core::eval::RuleByRule`).
+/// the default outcome (see `cancel_policy_core::eval::RuleByRule`). The ids of the lines a
+/// `cancel_lines` decision cancels are read then (`line_ids`), and only theirs.
 fn decide_rule_by_rule(
     mut chosen: policy::Chosen<'_>,
-    facts: &Facts,
+    facts: &mut Facts,
+    line_ids: Option<&input::LineIds>,
     requested_at: DateTime<Utc>,
     trigger: Trigger,
 ) -> Result<Decision, policy::Rejection> {
     let evaluation = RuleByRule::new(facts, requested_at, trigger);
     let locale = facts.request.locale.as_deref();
+    let mut decided = None;
     while let Some(rule) = chosen.next_rule()? {
         if !evaluation.conditions_hold(rule.triggers, &rule.when) {
             chosen.passed(rule)?;
@@ -80,16 +85,41 @@ fn decide_rule_by_rule(
         // Only now is the rule's outcome read (and its id).
         let rule = chosen.whole(rule)?;
         if let Some(decides) = evaluation.outcome_decides(&rule.then) {
-            let policy = chosen.finish(Some(&rule.then), locale)?;
-            let decision = evaluation.decide(&policy, &rule, decides);
-            std::mem::forget((policy, rule));
-            return Ok(decision);
+            decided = Some((rule, decides));
+            break;
         }
+        // (Not dropped, as above: the allocator would not reuse the memory.)
         std::mem::forget(rule);
     }
-    let policy = chosen.finish(None, locale)?;
-    let decision = evaluation.decide_by_default(&policy, &policy.default);
-    std::mem::forget(policy);
+    let policy = chosen.finish(decided.as_ref().map(|(rule, _)| &rule.then), locale)?;
+    // The lines the decision cancels: the deciding rule's, or the default outcome's.
+    let default_picks = match (&decided, line_ids, &policy.default.lines) {
+        (None, Some(_), Some(_)) => evaluation.outcome_decides(&policy.default),
+        _ => None,
+    };
+    let picked = match &decided {
+        Some((_, decides)) => decides.lines(),
+        None => default_picks.as_ref().and_then(Decides::lines),
+    };
+    let evaluation = match (line_ids, picked) {
+        (Some(line_ids), Some(lines)) => {
+            // The evaluation borrows the facts: a new one over them with the ids.
+            std::mem::forget(evaluation);
+            line_ids
+                .read_into(facts, lines)
+                .map_err(|error| policy::Rejection {
+                    code: RejectCode::InvalidInput,
+                    message: error.to_string(),
+                })?;
+            RuleByRule::new(facts, requested_at, trigger)
+        }
+        _ => evaluation,
+    };
+    let (decision, rule) = match decided {
+        Some((rule, decides)) => (evaluation.decide(&policy, &rule, decides), Some(rule)),
+        None => (evaluation.decide_by_default(&policy, &policy.default), None),
+    };
+    std::mem::forget((policy, rule, evaluation, default_picks));
     Ok(decision)
 }
 

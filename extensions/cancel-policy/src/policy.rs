@@ -324,7 +324,6 @@ pub type LineNeeds = LineInputs;
 
 impl From<InputNeeds> for Needs {
     fn from(needs: InputNeeds) -> Self {
-        let line = |bit| needs.has(bit);
         Needs {
             request_reason: needs.has(InputNeeds::REQUEST_REASON),
             now_local: needs.has(InputNeeds::NOW_LOCAL),
@@ -336,15 +335,9 @@ impl From<InputNeeds> for Needs {
             total_price: needs.has(InputNeeds::TOTAL_PRICE),
             b2b: needs.has(InputNeeds::B2B),
             risk: needs.has(InputNeeds::RISK),
-            lines: needs.has(InputNeeds::LINES).then(|| LineInputs {
-                with_line_id: line(InputNeeds::LINE_ID),
-                with_quantity: line(InputNeeds::LINE_QUANTITY),
-                with_sku: line(InputNeeds::LINE_SKU),
-                with_selling_plan: line(InputNeeds::LINE_SELLING_PLAN),
-                with_variant: line(InputNeeds::LINE_VARIANT),
-                with_product: line(InputNeeds::LINE_PRODUCT),
-                with_tag_answers: false,
-            }),
+            lines: needs
+                .has(InputNeeds::LINES)
+                .then(|| LineInputs::of_needs(needs)),
         }
     }
 }

@@ -106,6 +106,21 @@ impl LineInputs {
         with_tag_answers: false,
     };
 
+    /// The line fields `needs` consults (not `with_tag_answers`): for what any trigger
+    /// needs, those the policy's input variables include (as `line_inputs` finds them), which
+    /// the Function derives from the header to know where a line's fields are.
+    pub fn of_needs(needs: InputNeeds) -> LineInputs {
+        LineInputs {
+            with_line_id: needs.has(InputNeeds::LINE_ID),
+            with_quantity: needs.has(InputNeeds::LINE_QUANTITY),
+            with_sku: needs.has(InputNeeds::LINE_SKU),
+            with_selling_plan: needs.has(InputNeeds::LINE_SELLING_PLAN),
+            with_variant: needs.has(InputNeeds::LINE_VARIANT),
+            with_product: needs.has(InputNeeds::LINE_PRODUCT),
+            with_tag_answers: false,
+        }
+    }
+
     /// Includes `field`.
     pub fn include(&mut self, field: LineField) {
         match field {

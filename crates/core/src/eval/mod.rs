@@ -216,6 +216,13 @@ pub struct RuleByRule<'a> {
 #[derive(Debug, PartialEq)]
 pub struct Decides(Option<Vec<usize>>);
 
+impl Decides {
+    /// For `cancel_lines`, the indexes of the lines it cancels.
+    pub fn lines(&self) -> Option<&[usize]> {
+        self.0.as_deref()
+    }
+}
+
 impl<'a> RuleByRule<'a> {
     pub fn new(facts: &'a Facts, now: DateTime<Utc>, trigger: Trigger) -> Self {
         RuleByRule {
