@@ -1309,8 +1309,12 @@ impl<'n> LineReader<'n> {
                 &plan_path,
             )? {
                 // `SellingPlanCategory` (SUBSCRIPTION, PRE_ORDER) is the fact's value in upper case.
-                facts.selling_plan = opt_string(&plan.get(0), &plan.path_of(&plan_path, 0))?
-                    .map(|category| category.to_ascii_lowercase());
+                facts.selling_plan =
+                    opt_string(&plan.get(0), &plan.path_of(&plan_path, 0))?.map(|mut category| {
+                        // In place: no second string.
+                        category.make_ascii_lowercase();
+                        category
+                    });
             }
         }
         if needs.with_variant {
