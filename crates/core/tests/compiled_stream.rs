@@ -185,7 +185,7 @@ fn the_facts_noted_while_reading_check_a_rule_as_its_conditions_do() {
         for trigger in Trigger::ALL {
             let (header, mut stream) = CompiledPolicy::stream(&json, trigger).unwrap();
             let mut headers = vec![header.clone()];
-            for bit in 0..17 {
+            for bit in 0..18 {
                 let mut lacking = header.clone();
                 lacking.needs[trigger as usize] &= !(1 << bit);
                 if lacking != header {
@@ -507,4 +507,53 @@ fn a_passed_over_outcome_is_not_read() {
     let (decision, _) = streamed(&sound, &facts, now(), trigger).unwrap();
     assert_eq!(decision, evaluate(&policy, &facts, now(), trigger));
     assert_eq!(decision.rule.as_deref(), Some("b2b"));
+}
+
+/// A quantity that only names the lines a `cancel_lines` decision cancels is its own need
+/// (the Function reads it for those lines only); one a condition tests is read for every
+/// line, and a header that says otherwise refuses the rule that tests it.
+#[test]
+fn quantities_that_only_name_lines_are_a_need_of_their_own() {
+    let (_, oversell) = presets()
+        .into_iter()
+        .find(|(file, _)| file.starts_with("oversell"))
+        .unwrap();
+    let needs = oversell.function_header().needs_of(Trigger::OrderCreated);
+    assert!(needs.has(InputNeeds::LINE_QUANTITY_NAMED | InputNeeds::LINE_ID));
+    assert!(!needs.has(InputNeeds::LINE_QUANTITY));
+    assert!(LineInputs::of_needs(needs).with_quantity);
+
+    let source = r#"
+id = "q"
+name = "Q"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "UTC"
+triggers = ["order_created"]
+
+[default]
+cancel_lines = { where = { oversold = true }, reason = "INVENTORY" }
+
+[[rule]]
+id = "big"
+on = ["order_created"]
+when = { lines.any = { quantity = { ge = 10 } } }
+then.deny = {}
+"#;
+    let policy = compile(source, "q.toml").policy.unwrap();
+    let mut header = policy.function_header();
+    let trigger = Trigger::OrderCreated;
+    assert!(header.needs_of(trigger).has(InputNeeds::LINE_QUANTITY));
+    let rule = &policy.rules[0];
+    assert_eq!(
+        header.admits(trigger, &rule.when, &rule.then, &mut 0),
+        Ok(())
+    );
+    header.needs[trigger as usize] &= !InputNeeds::LINE_QUANTITY;
+    header.needs[trigger as usize] |= InputNeeds::LINE_QUANTITY_NAMED;
+    assert_eq!(
+        header.admits(trigger, &rule.when, &rule.then, &mut 0),
+        Err(NotAdmitted::Needs)
+    );
 }

@@ -229,8 +229,8 @@ fn rendered_inputs_and_fixtures_follow_the_query_order() {
     }
 }
 
-/// A line's id only names it in a `cancel_lines` decision: the ids of the lines it cancels are
-/// read, and only theirs.
+/// A line's id only names it in a `cancel_lines` decision, and so does its quantity when no
+/// condition tests it: those of the lines it cancels are read, and only theirs.
 #[test]
 fn only_the_cancelled_lines_ids_are_read() {
     let runner = runner();
@@ -238,6 +238,7 @@ fn only_the_cancelled_lines_ids_are_read() {
     let (output, expected) = run_lines(&runner, &facts, |input| {
         for line in [0, 2] {
             input["order"]["lineItems"][line]["id"] = json!(7);
+            input["order"]["lineItems"][line]["quantity"] = json!("many");
         }
     });
     assert_eq!(output, expected);
@@ -255,6 +256,13 @@ fn only_the_cancelled_lines_ids_are_read() {
     assert_eq!(
         rejection_message(&output),
         "`input.order.lineItems[1].id`: expected a string, found a number"
+    );
+    let (output, _) = run_lines(&runner, &facts, |input| {
+        input["order"]["lineItems"][3]["quantity"] = json!("many");
+    });
+    assert_eq!(
+        rejection_message(&output),
+        "`input.order.lineItems[3].quantity`: expected an integer, found a string"
     );
 }
 

@@ -879,15 +879,18 @@ pub fn read_facts(
 
 /// The lines' ids, read after the decision and only for the lines it cancels: an id names a
 /// line in a `cancel_lines` decision, and no condition tests it (each costs the provider
-/// about a thousand instructions).
+/// about a thousand instructions). So are their quantities when only that decision consults
+/// them (`Needs::quantities_later`).
 pub struct LineIds {
     lines: Value,
     /// The lines' selection, laid out as the lines were read.
     selection: Selection,
+    quantities: bool,
 }
 
 impl LineIds {
-    /// Sets the id of the lines at `indexes` in `facts`.
+    /// Sets the id (and the quantity, if it is read later) of the lines at `indexes` in
+    /// `facts`.
     pub fn read_into(&self, facts: &mut Facts, indexes: &[usize]) -> Read<()> {
         let order_path = Path {
             parent: Some(&Path::ROOT),
@@ -907,6 +910,12 @@ impl LineIds {
                 &line.required(query::LINE_ID, &line_path)?,
                 &line.path_of(&line_path, query::LINE_ID),
             )?;
+            if self.quantities {
+                line_facts.quantity = integer(
+                    &line.required(query::LINE_QUANTITY, &line_path)?,
+                    &line.path_of(&line_path, query::LINE_QUANTITY),
+                )?;
+            }
         }
         Ok(())
     }
@@ -1155,14 +1164,20 @@ fn read_order(
         let included_lines = line_fields(&LineInputs::of_needs(any_trigger_needs));
         let count = list(&lines, &lines_path)?;
         facts.line_items.reserve(count);
-        // (The ids are read later: `LineIds`.)
-        let any_field = line_needs.with_quantity
+        // (The ids are read later, and the quantities that only name lines: `LineIds`.)
+        let quantities_later = needs.quantities_later;
+        let read_now = LineNeeds {
+            with_line_id: false,
+            with_quantity: line_needs.with_quantity && !quantities_later,
+            ..*line_needs
+        };
+        let any_field = read_now.with_quantity
             || line_needs.with_sku
             || line_needs.with_selling_plan
             || line_needs.with_variant
             || line_needs.with_product;
         if any_field {
-            let mut reader = LineReader::new(line_needs, included_lines);
+            let mut reader = LineReader::new(&read_now, line_fields(line_needs), included_lines);
             if line_needs.with_product {
                 tag_answers.reserve(count);
             }
@@ -1187,6 +1202,7 @@ fn read_order(
                 line_ids = Some(LineIds {
                     lines,
                     selection: reader.line,
+                    quantities: quantities_later,
                 });
             }
         } else {
@@ -1200,6 +1216,7 @@ fn read_order(
                         line_fields(line_needs),
                         included_lines,
                     ),
+                    quantities: quantities_later,
                 });
             }
         }
@@ -1270,11 +1287,13 @@ struct LineReader<'n> {
 }
 
 impl<'n> LineReader<'n> {
-    /// `included`: the line fields the input variables set from this policy include.
-    fn new(needs: &'n LineNeeds, included: u64) -> Self {
+    /// `needs`: the fields read now; `checked`: also those read later (`LineIds`), whose
+    /// keys are checked with theirs; `included`: the line fields the input variables set
+    /// from this policy include.
+    fn new(needs: &'n LineNeeds, checked: u64, included: u64) -> Self {
         LineReader {
             needs,
-            line: Selection::per_line(query::LINE, line_fields(needs), included),
+            line: Selection::per_line(query::LINE, checked, included),
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
             variant: Selection::per_line_all(query::VARIANT),

@@ -316,6 +316,9 @@ pub struct Needs {
     pub risk: bool,
     /// `None` when no line is consulted, not even the number of lines.
     pub lines: Option<LineNeeds>,
+    /// The lines' quantities only name the lines a decision cancels: read for those, after it
+    /// (`InputNeeds::LINE_QUANTITY_NAMED`).
+    pub quantities_later: bool,
 }
 
 /// Which fields of each line are consulted (the number of lines always is): the line fields
@@ -338,6 +341,8 @@ impl From<InputNeeds> for Needs {
             lines: needs
                 .has(InputNeeds::LINES)
                 .then(|| LineInputs::of_needs(needs)),
+            quantities_later: needs.has(InputNeeds::LINE_QUANTITY_NAMED)
+                && !needs.has(InputNeeds::LINE_QUANTITY),
         }
     }
 }

@@ -48,6 +48,10 @@ impl InputNeeds {
     pub const LINE_SELLING_PLAN: u32 = 1 << 14;
     pub const LINE_VARIANT: u32 = 1 << 15;
     pub const LINE_PRODUCT: u32 = 1 << 16;
+    /// A line's quantity only to name the lines a `cancel_lines` decision cancels (with their
+    /// ids): the Function reads it for those lines, after the decision. [`Self::LINE_QUANTITY`]
+    /// (a condition or line selector tests it) has it read for every line.
+    pub const LINE_QUANTITY_NAMED: u32 = 1 << 17;
 
     pub fn has(self, bits: u32) -> bool {
         self.0 & bits == bits
@@ -56,10 +60,6 @@ impl InputNeeds {
     /// Whether every part `other` consults is one of these.
     pub fn covers(self, other: InputNeeds) -> bool {
         other.0 & !self.0 == 0
-    }
-
-    fn line(&mut self, field: LineField) {
-        self.0 |= Self::of_line(field);
     }
 
     const fn of_line(field: LineField) -> u32 {
@@ -142,7 +142,10 @@ impl InputNeeds {
             needs.0 |= Self::PLACED;
         }
         for field in LineField::of_outcome(outcome) {
-            needs.line(*field);
+            needs.0 |= match field {
+                LineField::Quantity => Self::LINES | Self::LINE_QUANTITY_NAMED,
+                other => Self::of_line(*other),
+            };
         }
         needs.conditions(outcome.lines.iter().flatten());
         needs

@@ -112,7 +112,8 @@ impl LineInputs {
     pub fn of_needs(needs: InputNeeds) -> LineInputs {
         LineInputs {
             with_line_id: needs.has(InputNeeds::LINE_ID),
-            with_quantity: needs.has(InputNeeds::LINE_QUANTITY),
+            with_quantity: needs.0 & (InputNeeds::LINE_QUANTITY | InputNeeds::LINE_QUANTITY_NAMED)
+                != 0,
             with_sku: needs.has(InputNeeds::LINE_SKU),
             with_selling_plan: needs.has(InputNeeds::LINE_SELLING_PLAN),
             with_variant: needs.has(InputNeeds::LINE_VARIANT),
