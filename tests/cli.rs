@@ -296,6 +296,26 @@ fn every_preset_reads_into_the_schema_model() {
     }
 }
 
+/// The README's first command is a plain `cargo run` at the root, whose default members hold
+/// other binaries too (the Function, the benchmarks): `default-run` makes it this one.
+#[test]
+fn the_readmes_first_command_runs_this_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let first = readme
+        .lines()
+        .skip_while(|line| !line.starts_with("```"))
+        .nth(1)
+        .unwrap();
+    assert!(first.starts_with("cargo run --release -- demo"), "{first}");
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["package"]["default-run"].as_str(),
+        Some(env!("CARGO_PKG_NAME"))
+    );
+}
+
 /// The README's first command: a dev store and the service on loopback, the story policy
 /// published, four scenes through the real doors, each order's state read back from the store.
 #[test]
