@@ -1171,13 +1171,10 @@ fn read_order(
             with_quantity: line_needs.with_quantity && !quantities_later,
             ..*line_needs
         };
-        let any_field = read_now.with_quantity
-            || line_needs.with_sku
-            || line_needs.with_selling_plan
-            || line_needs.with_variant
-            || line_needs.with_product;
-        if any_field {
-            let mut reader = LineReader::new(&read_now, line_fields(line_needs), included_lines);
+        // The keys of the fields read later are checked with the others', on the first line.
+        let selection = Selection::per_line(query::LINE, line_fields(line_needs), included_lines);
+        let selection = if line_fields(&read_now) != 0 {
+            let mut reader = LineReader::new(&read_now, selection);
             if line_needs.with_product {
                 tag_answers.reserve(count);
             }
@@ -1198,28 +1195,17 @@ fn read_order(
                 let tags_path = field_path(query::ORDER_LINE_TAGS);
                 read_tag_answers(line_tags, &tags_path, &mut tag_answers)?;
             }
-            if line_needs.with_line_id {
-                line_ids = Some(LineIds {
-                    lines,
-                    selection: reader.line,
-                    quantities: quantities_later,
-                });
-            }
+            reader.line
         } else {
             // Only the number of lines is consulted (and perhaps their ids, later).
             facts.line_items.resize_with(count, LineFacts::default);
-            if line_needs.with_line_id {
-                line_ids = Some(LineIds {
-                    lines,
-                    selection: Selection::per_line(
-                        query::LINE,
-                        line_fields(line_needs),
-                        included_lines,
-                    ),
-                    quantities: quantities_later,
-                });
-            }
-        }
+            selection
+        };
+        line_ids = line_needs.with_line_id.then_some(LineIds {
+            lines,
+            selection,
+            quantities: quantities_later,
+        });
     }
     Ok((facts, tag_answers, line_ids))
 }
@@ -1287,13 +1273,12 @@ struct LineReader<'n> {
 }
 
 impl<'n> LineReader<'n> {
-    /// `needs`: the fields read now; `checked`: also those read later (`LineIds`), whose
-    /// keys are checked with theirs; `included`: the line fields the input variables set
-    /// from this policy include.
-    fn new(needs: &'n LineNeeds, checked: u64, included: u64) -> Self {
+    /// `needs`: the fields read now; `line`: the lines' selection (whose keys checked may
+    /// include fields read later, by `LineIds`).
+    fn new(needs: &'n LineNeeds, line: Selection) -> Self {
         LineReader {
             needs,
-            line: Selection::per_line(query::LINE, checked, included),
+            line,
             // A one-field selection needs no key check: an object with one field holds it.
             selling_plan: Selection::once(query::SELLING_PLAN),
             variant: Selection::per_line_all(query::VARIANT),

@@ -109,11 +109,7 @@ impl Chosen<'_> {
     pub fn passed(&mut self, rule: StreamedRule) -> Result<(), Rejection> {
         static CONSULTS_NOTHING: Outcome = Outcome::new(OutcomeKind::Deny);
         let outcome = rule.outcome().unwrap_or(&CONSULTS_NOTHING);
-        let facts = self.stream.facts_read();
-        let admitted =
-            self.header
-                .admits_read(self.trigger, facts, &rule.when, outcome, &mut self.next_tag);
-        if let Err(refused) = admitted {
+        if let Err(refused) = self.admits(&rule.when, outcome) {
             if rule.outcome().is_none() {
                 // Refused as the whole rule is, with what its outcome adds to the reasons.
                 self.whole(rule)?;
@@ -131,16 +127,16 @@ impl Chosen<'_> {
             .stream
             .whole(rule)
             .map_err(|e| not_read(self.source, e))?;
-        let facts = self.stream.facts_read();
-        let admitted = self.header.admits_read(
-            self.trigger,
-            facts,
-            &rule.when,
-            &rule.then,
-            &mut self.next_tag,
-        );
+        let admitted = self.admits(&rule.when, &rule.then);
         refuse_unadmitted(admitted, self.source)?;
         Ok(rule)
+    }
+
+    /// `FunctionHeader::admits_read` for the rule the stream read last.
+    fn admits(&mut self, when: &[Condition], then: &Outcome) -> Result<(), NotAdmitted> {
+        let facts = self.stream.facts_read();
+        self.header
+            .admits_read(self.trigger, facts, when, then, &mut self.next_tag)
     }
 
     /// The policy for the decision's wording (see `PolicyStream::finish`), and the default
