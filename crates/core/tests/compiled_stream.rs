@@ -15,7 +15,7 @@ use cancel_policy_core::compiled::{
     Trigger,
 };
 use cancel_policy_core::eval::RuleByRule;
-use cancel_policy_core::facts::Facts;
+use cancel_policy_core::facts::{Facts, LineFacts};
 use cancel_policy_core::outcome::{Outcome, OutcomeKind};
 use cancel_policy_core::{Decision, evaluate};
 use chrono::{DateTime, TimeZone, Utc};
@@ -556,4 +556,54 @@ then.deny = {}
         header.admits(trigger, &rule.when, &rule.then, &mut 0),
         Err(NotAdmitted::Needs)
     );
+}
+
+/// The stream leaves out a rule of another trigger whatever it tests: past its `t`, its
+/// conditions are checked as JSON only and its outcome passed over by `ol`, unchecked, as a
+/// non-deciding rule's is. Text that is not JSON there, or a repeated key, is still refused;
+/// for the rule's own trigger, the damaged outcome is read and refused.
+#[test]
+fn another_triggers_rules_are_passed_over() {
+    let json = |when: &str, outcome: &str| {
+        let len = outcome.len();
+        format!(
+            r#"{{"v":1,"id":"p","ver":"1","loc":"en","tz":"UTC","h":{{"n":[0,0,0,0,0,0,0],"pt":[],"pa":true,"at":[0,0]}},"r":[{{"id":"staff","t":2,"w":{when},"ol":{len},"o":{outcome}}},{{"id":"a","t":1,"ol":13,"o":{{"k":"allow"}}}}],"d":{{"k":"deny"}}}}"#
+        )
+    };
+    let facts = some_facts(5, Some("en"));
+    let sound_when = r#"[{"l":["any",[{"f":["product_tags",{"anyof":["x"]}]}]]}]"#;
+    // (Not even JSON: passed over unchecked.)
+    let damaged = json(sound_when, r#"{"k":"no_such_kind","rs":[7}"#);
+    assert!(CompiledPolicy::load(&damaged).is_err());
+    let (decision, read) = streamed(&damaged, &facts, now(), Trigger::CustomerRequest).unwrap();
+    assert_eq!((decision.rule.as_deref(), read), (Some("a"), 1));
+    // For its own trigger the rule is read: its outcome refused once its conditions hold.
+    let mut tagged = facts.clone();
+    tagged.order.line_items = vec![LineFacts {
+        product_tags: vec!["x".to_string()],
+        ..LineFacts::default()
+    }];
+    assert!(matches!(
+        streamed(&damaged, &tagged, now(), Trigger::StaffRequest),
+        Err(LoadError::Invalid { .. })
+    ));
+    // A sound policy: the decisions of `evaluate` for both triggers.
+    let sound = json(sound_when, r#"{"k":"cancel","rs":"STAFF"}"#);
+    let policy = CompiledPolicy::load(&sound).unwrap();
+    for trigger in [Trigger::CustomerRequest, Trigger::StaffRequest] {
+        for facts in [&facts, &tagged] {
+            let (decision, _) = streamed(&sound, facts, now(), trigger).unwrap();
+            assert_eq!(decision, evaluate(&policy, facts, now(), trigger));
+        }
+    }
+    // Conditions that are not JSON are refused for any trigger, and so is a repeated key (as
+    // the stream refuses one in a rule of its own trigger).
+    let not_json = json(r#"[{"f":["b2b",{"is":tru}]}]"#, r#"{"k":"allow"}"#);
+    assert!(CompiledPolicy::load(&not_json).is_err());
+    let repeated = sound.replacen(r#""ol":"#, r#""w":[],"ol":"#, 1);
+    for text in [&not_json, &repeated] {
+        for trigger in [Trigger::CustomerRequest, Trigger::StaffRequest] {
+            assert!(streamed(text, &facts, now(), trigger).is_err(), "{text}");
+        }
+    }
 }

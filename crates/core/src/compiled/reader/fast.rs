@@ -1039,8 +1039,18 @@ fn outcome_end(r: &Reader<'_>, start: usize, len: usize) -> Option<usize> {
 /// over it as over any key they do not know): for a value that is not an unsigned integer,
 /// [`PolicyStream`] (`later`) passes it over as JSON (`Some(None)`), and the read of a whole
 /// policy gives up, leaving it to the full reader.
+#[inline(always)]
 fn outcome_len(r: &mut Reader<'_>, later: bool) -> Option<Option<usize>> {
     let at = r.pos;
+    // Inlined into both callers, with the length as `to_json` writes it read in place: a
+    // call of `uint` cost 30 instructions a rule.
+    r.peek();
+    if let Some((len, digits)) = plain_digits(r.bytes.get(r.pos..).unwrap_or_default())
+        && let Ok(len) = usize::try_from(len)
+    {
+        r.pos += digits;
+        return Some(Some(len));
+    }
     if let Some(len) = uint(r) {
         return Some(Some(len));
     }
@@ -1056,8 +1066,9 @@ fn outcome_len(r: &mut Reader<'_>, later: bool) -> Option<Option<usize>> {
 /// after `t` checked as JSON only), unless it tests `product_tags`: the `productTags` input
 /// variable lists the tags of the whole policy, and the Function matches Shopify's answers to
 /// them by position (`CompiledPolicy::input_variables`), so such a rule is read whole.
-/// `later`: the id and, by `ol`, the outcome are passed over (for [`PolicyStream`]); else
-/// all is read (and `ol` not used).
+/// `later`: the id and, by `ol`, the outcome are passed over (for [`PolicyStream`]), and so
+/// is the rest of another trigger's rule ([`another_triggers_rest`]); else all is read (and
+/// `ol` not used).
 #[inline(never)]
 fn rule(r: &mut Reader<'_>, triggers: Option<u8>, later: bool) -> Option<Option<StreamedRule>> {
     let (mut id, mut bits, mut when, mut then) = (None, None, None, None);
@@ -1086,14 +1097,7 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>, later: bool) -> Option<Option<
                     && when.is_none()
                     && then.is_none()
                 {
-                    let mut product_tags = false;
-                    skip_json(r, true, &mut product_tags)?;
-                    if !product_tags {
-                        return Some(None);
-                    }
-                    r.pos = start;
-                    r.depth = depth;
-                    return rule(r, None, later);
+                    return another_triggers_rule(r, (start, depth), later);
                 }
                 bits = Some(read);
                 next_key_or(r, Some(const { guess(b",\"w\":") }), false)
@@ -1132,6 +1136,67 @@ fn rule(r: &mut Reader<'_>, triggers: Option<u8>, later: bool) -> Option<Option<
         then: then?,
         depth: inner_depth,
     }))
+}
+
+/// [`rule`]'s answer for a rule of another trigger, after its `t`; `at`: where the rule
+/// starts, and the reader's depth there. (Out of [`rule`]: its other paths are the hot ones.)
+#[inline(never)]
+fn another_triggers_rule(
+    r: &mut Reader<'_>,
+    at: (usize, u32),
+    later: bool,
+) -> Option<Option<StreamedRule>> {
+    if later {
+        return another_triggers_rest(r).map(|()| None);
+    }
+    let mut product_tags = false;
+    skip_json(r, true, &mut product_tags)?;
+    if !product_tags {
+        return Some(None);
+    }
+    (r.pos, r.depth) = at;
+    rule(r, None, later)
+}
+
+/// The rest of a rule of another trigger, after its `t`, for [`PolicyStream`], which leaves
+/// such a rule out whatever it tests (see [`PolicyStream::next_rule`]): its conditions checked
+/// as JSON, its outcome passed over by `ol` as a non-deciding rule's is (else checked as
+/// JSON), its `}` taken. A repeated or unknown key gives up, as [`rule`] does.
+fn another_triggers_rest(r: &mut Reader<'_>) -> Option<()> {
+    let (mut seen, mut outcome_len) = (0u8, None);
+    let mut key = next_key_or(r, Some(const { guess(b",\"w\":") }), false);
+    loop {
+        let bit = match key {
+            END => return Some(()),
+            k if k == const { sig_of(b"id") } => 1,
+            k if k == const { sig_of(b"w") } => 2,
+            k if k == const { sig_of(b"ol") } => 4,
+            k if k == const { sig_of(b"o") } => 8,
+            _ => return None,
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        key = match bit {
+            4 => {
+                outcome_len = self::outcome_len(r, true)?;
+                next_key_or(r, Some(const { guess(b",\"o\":") }), false)
+            }
+            8 => {
+                r.peek();
+                match outcome_len.and_then(|len| outcome_end(r, r.pos, len)) {
+                    Some(end) => r.pos = end,
+                    None => skip_json(r, false, &mut false)?,
+                }
+                next_key_or(r, None, false)
+            }
+            _ => {
+                skip_json(r, false, &mut false)?;
+                next_key(r, false)
+            }
+        };
+    }
 }
 
 /// By the bit of an outcome's key, the key `to_json` most often writes after it (as the
@@ -1515,7 +1580,8 @@ impl<'a> PolicyStream<'a> {
                 Some(Some(rule)) if rule.triggers & self.trigger_bit != 0 => {
                     return Ok(Some(rule));
                 }
-                // Another trigger's (a rule testing product tags is read whole).
+                // Another trigger's: passed over (or read, where its `t` follows its
+                // conditions or outcome), and left out.
                 Some(_) => {}
                 None => return Err(stopped_at(r.pos)),
             }
