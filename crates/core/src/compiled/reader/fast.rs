@@ -724,6 +724,31 @@ fn plain_digits(rest: &[u8]) -> Option<(u64, usize)> {
     plain.then_some((value, len))
 }
 
+/// A test's number: a whole one as `to_json` writes it (`60.0`: one to nine digits, no
+/// leading zero, then `.0`) in place, without the general reader's call and conversion;
+/// any other as [`Reader::f64`] reads it.
+fn test_number(r: &mut Reader<'_>) -> Option<f64> {
+    r.peek();
+    let rest = r.bytes.get(r.pos..).unwrap_or_default();
+    let (mut value, mut len) = (0u32, 0);
+    while let Some(&digit @ b'0'..=b'9') = rest.get(len) {
+        if len == 9 {
+            return r.f64().ok();
+        }
+        value = value * 10 + u32::from(digit - b'0');
+        len += 1;
+    }
+    let whole = len > 0
+        && (len == 1 || rest.first() != Some(&b'0'))
+        && rest.get(len..len + 2) == Some(b".0")
+        && !matches!(rest.get(len + 2), Some(b'0'..=b'9' | b'e' | b'E'));
+    if !whole {
+        return r.f64().ok();
+    }
+    r.pos += len + 2;
+    Some(f64::from(value))
+}
+
 fn owned_string(r: &mut Reader<'_>) -> Option<String> {
     if r.peek() != Some(b'"') {
         return None;
@@ -1377,12 +1402,12 @@ fn quantifier(r: &mut Reader<'_>) -> Option<Quantifier> {
 fn test(r: &mut Reader<'_>) -> Option<Test> {
     let test = match variant(r)? {
         k if k == const { sig_of(b"is") } => Test::Is(bool(r)?),
-        k if k == const { sig_of(b"eq") } => Test::Eq(r.f64().ok()?),
-        k if k == const { sig_of(b"ne") } => Test::Ne(r.f64().ok()?),
-        k if k == const { sig_of(b"lt") } => Test::Lt(r.f64().ok()?),
-        k if k == const { sig_of(b"le") } => Test::Le(r.f64().ok()?),
-        k if k == const { sig_of(b"gt") } => Test::Gt(r.f64().ok()?),
-        k if k == const { sig_of(b"ge") } => Test::Ge(r.f64().ok()?),
+        k if k == const { sig_of(b"eq") } => Test::Eq(test_number(r)?),
+        k if k == const { sig_of(b"ne") } => Test::Ne(test_number(r)?),
+        k if k == const { sig_of(b"lt") } => Test::Lt(test_number(r)?),
+        k if k == const { sig_of(b"le") } => Test::Le(test_number(r)?),
+        k if k == const { sig_of(b"gt") } => Test::Gt(test_number(r)?),
+        k if k == const { sig_of(b"ge") } => Test::Ge(test_number(r)?),
         k if k == const { sig_of(b"in") } => Test::In(strings(r)?),
         k if k == const { sig_of(b"nin") } => Test::NotIn(strings(r)?),
         k if k == const { sig_of(b"pre") } => Test::Prefix(strings(r)?),
@@ -1988,6 +2013,49 @@ mod tests {
             };
         }
         results
+    }
+
+    /// A test's number: whether read in place (a whole number as `to_json` writes it) or by
+    /// the general reader, the value and the position `Reader::f64` gives, and a refusal where
+    /// it refuses.
+    #[test]
+    fn test_numbers_read_as_f64_reads_them() {
+        for text in [
+            "60.0",
+            "0.0",
+            "0.5",
+            "00.0",
+            "01.0",
+            "60.00",
+            "60.01",
+            "60.0e1",
+            "60.0E1",
+            "60",
+            "-1.0",
+            "123456789.0",
+            "1234567890.0",
+            "999999999.0",
+            "60.0]",
+            "60.0}",
+            "60.0,",
+            "1e2",
+            "1.",
+            ".5",
+            "-",
+            "",
+            "x",
+            " 7.0",
+            "7.0 ",
+            "4294967296.0",
+        ] {
+            let mut fast = Reader::new(text);
+            let mut full = Reader::new(text);
+            let expected = full.f64().ok();
+            assert_eq!(test_number(&mut fast), expected, "{text}");
+            if expected.is_some() {
+                assert_eq!(fast.pos, full.pos, "{text}");
+            }
+        }
     }
 
     /// The header's number arrays: each number as `uint` reads it, whether `numbers` takes it
