@@ -162,6 +162,11 @@ pub enum Fee {
 pub struct Outcome {
     #[serde(rename = "k")]
     pub kind: OutcomeKind,
+    /// cancel_lines: which lines (all conditions hold for the line). Written right after the
+    /// kind: the Shopify Function reads a `cancel_lines` outcome this far to learn whether
+    /// it selects any line, before the rest (`PolicyStream::line_selector`).
+    #[serde(rename = "ln", default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<Condition>>,
     #[serde(rename = "rs", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<CancelReason>,
     #[serde(rename = "rf", default, skip_serializing_if = "Option::is_none")]
@@ -185,9 +190,6 @@ pub struct Outcome {
     /// Hold: minutes after placement when the hold ends and the order is decided again.
     #[serde(rename = "hm", default, skip_serializing_if = "Option::is_none")]
     pub hold_minutes: Option<u32>,
-    /// cancel_lines: which lines (all conditions hold for the line).
-    #[serde(rename = "ln", default, skip_serializing_if = "Option::is_none")]
-    pub lines: Option<Vec<Condition>>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -548,12 +548,12 @@ fn hand_written_json_reads_as_serde_reads_it() {
     invalid(&doc(r#","m":{"en":{},"en":1}"#));
     // A rule or an outcome as an array of its fields, as serde_json allows.
     let p = accepted(&doc(
-        r#","r":[["x",3,[],["allow","CUSTOMER",null,{"pct":10}]]]"#,
+        r#","r":[["x",3,[],["allow",null,"CUSTOMER",null,{"pct":10}]]]"#,
     ));
     assert_eq!(p.rules[0].then.fee, Some(Fee::Percent(10.0)));
     assert_eq!(p.rules[0].then.refund, None);
     accepted(&doc(
-        r#","d":["hold",null,"store_credit",{"fix":"2.50"},true,true,"note",["t"],"m","OTHER",90,[]]"#,
+        r#","d":["hold",[],null,"store_credit",{"fix":"2.50"},true,true,"note",["t"],"m","OTHER",90]"#,
     ));
     // Every escape.
     let p = accepted(&doc(

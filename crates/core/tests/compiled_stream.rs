@@ -55,6 +55,12 @@ fn streamed(
         if !evaluation.conditions_hold(rule.triggers, &rule.when) {
             continue;
         }
+        // A `cancel_lines` rule that selects no line, known from its selector alone.
+        if let Some(selector) = stream.line_selector(&rule)?
+            && evaluation.outcome_decides(&selector).is_none()
+        {
+            continue;
+        }
         let rule = stream.whole(rule)?;
         let decides = evaluation.outcome_decides(&rule.then);
         assert_eq!(decides, evaluation.try_rule(&rule));
@@ -606,4 +612,62 @@ fn another_triggers_rules_are_passed_over() {
             assert!(streamed(text, &facts, now(), trigger).is_err(), "{text}");
         }
     }
+}
+
+/// `to_json` writes a `cancel_lines` outcome's line selector right after its kind, and the
+/// stream reads that far to learn whether the rule selects any line: a rule that selects
+/// none is passed over without the rest of its outcome (damage there does not change the
+/// decision); one that selects lines is read whole (and damage there refused).
+#[test]
+fn a_cancel_lines_rule_that_selects_no_line_is_known_by_its_selector() {
+    let source = r#"
+id = "o"
+name = "O"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "UTC"
+triggers = ["order_created"]
+
+[default]
+deny = {}
+
+[[rule]]
+id = "oversold"
+on = ["order_created"]
+then.cancel_lines = { where = { oversold = true }, reason = "INVENTORY", notify = true, message = "sorry" }
+
+[messages.en]
+sorry = "Sorry."
+"#;
+    let policy = compile(source, "o.toml").policy.unwrap();
+    let json = policy.to_json();
+    assert!(
+        json.contains(r#""o":{"k":"cancel_lines","ln":[{"f":["oversold",{"is":true}]}],"rs":"#),
+        "{json}"
+    );
+    let trigger = Trigger::OrderCreated;
+    let line = |oversold: bool| LineFacts {
+        id: "gid://shopify/LineItem/1".to_string(),
+        quantity: 1,
+        inventory_policy: Some("CONTINUE".to_string()),
+        inventory_quantity: Some(if oversold { -1 } else { 3 }),
+        ..LineFacts::default()
+    };
+    let mut facts = some_facts(5, Some("en"));
+    facts.order.line_items = vec![line(false), line(false)];
+    // The selector read, the rest of the outcome not: `"n":"ab"` is no boolean (and as
+    // long as `true`, so that the outcome still ends where `ol` says).
+    let damaged = json.replace(r#""n":true"#, r#""n":"ab""#);
+    assert_ne!(damaged, json);
+    assert!(CompiledPolicy::load(&damaged).is_err());
+    let (decision, _) = streamed(&damaged, &facts, now(), trigger).unwrap();
+    assert_eq!(decision, evaluate(&policy, &facts, now(), trigger));
+    assert_eq!(decision.rule, None);
+    // A line oversold: the rule decides, read whole; the damage is refused.
+    facts.order.line_items[1] = line(true);
+    assert!(streamed(&damaged, &facts, now(), trigger).is_err());
+    let (decision, _) = streamed(&json, &facts, now(), trigger).unwrap();
+    assert_eq!(decision, evaluate(&policy, &facts, now(), trigger));
+    assert_eq!(decision.rule.as_deref(), Some("oversold"));
 }

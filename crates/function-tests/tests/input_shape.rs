@@ -467,6 +467,63 @@ then.allow = { reason = "STAFF", refund = "original", restock = true, notify = f
     }
 }
 
+/// A `cancel_lines` rule whose selector picks no line does not decide, and the Function
+/// learns so from the selector alone (`to_json` writes it right after the outcome's kind):
+/// damage in the rest of the outcome does not change the decision; once a line is picked
+/// the rule is read whole and the damage refused.
+#[test]
+fn a_cancel_lines_rule_that_picks_no_line_is_not_read_whole() {
+    let runner = runner();
+    let source = r#"
+id = "oversold"
+name = "Oversold"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["order_created"]
+
+[default]
+deny = {}
+
+[[rule]]
+id = "oversold"
+on = ["order_created"]
+then.cancel_lines = { where = { oversold = true }, reason = "INVENTORY", notify = true }
+"#;
+    let policy = compile::compile(source, "oversold.toml").policy.unwrap();
+    let json = policy.to_json();
+    // Not a boolean, and as long as `true`: the outcome still ends where its `ol` says.
+    let damaged = json.replace(r#""n":true"#, r#""n":"ab""#);
+    assert_ne!(damaged, json);
+    assert!(CompiledPolicy::load(&damaged).is_err());
+    let now = bench::now();
+    let trigger = Trigger::OrderCreated;
+    let mut facts = bench::order(3);
+    for line in &mut facts.order.line_items {
+        line.inventory_policy = Some("CONTINUE".into());
+        line.inventory_quantity = Some(4);
+    }
+    let input = function_input(&facts, now, trigger, Some(&policy), Some(&damaged));
+    let output = runner.run(&input).unwrap().output;
+    assert_eq!(output, expected_output(&policy, &facts, now, trigger));
+    assert_eq!(output["operations"][0]["decisionSet"]["outcome"], "deny");
+
+    if let Some(line) = facts.order.line_items.get_mut(1) {
+        line.inventory_quantity = Some(-2);
+    }
+    let input = function_input(&facts, now, trigger, Some(&policy), Some(&damaged));
+    let output = runner.run(&input).unwrap().output;
+    assert!(rejected("INVALID_POLICY")(&output), "{output}");
+    let input = function_input(&facts, now, trigger, Some(&policy), Some(&json));
+    let output = runner.run(&input).unwrap().output;
+    assert_eq!(output, expected_output(&policy, &facts, now, trigger));
+    assert_eq!(
+        output["operations"][0]["decisionSet"]["outcome"],
+        "cancel_lines"
+    );
+}
+
 /// One tag set and no sku, selling plan or stock: its variables leave those fields and
 /// `hasTags` out of the input.
 const ENGRAVED_POLICY: &str = r#"

@@ -79,7 +79,16 @@ fn decide_rule_by_rule(
     let mut decided = None;
     while let Some(rule) = chosen.next_rule()? {
         if !evaluation.conditions_hold(rule.triggers, &rule.when) {
-            chosen.passed(rule)?;
+            chosen.passed(rule, None)?;
+            continue;
+        }
+        // A `cancel_lines` rule that selects no line does not decide: known from its line
+        // selector alone, without its id or the rest of its outcome.
+        if let Some(selector) = chosen.line_selector(&rule)?
+            && evaluation.outcome_decides(&selector).is_none()
+        {
+            chosen.passed(rule, Some(&selector))?;
+            std::mem::forget(selector);
             continue;
         }
         // Only now is the rule's outcome read (and its id).

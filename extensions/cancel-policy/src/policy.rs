@@ -103,12 +103,17 @@ impl Chosen<'_> {
             .map_err(|e| not_read(self.source, e))
     }
 
-    /// Checks a rule whose conditions do not hold against the header and for what this
-    /// Function's input can answer: its conditions, and its outcome if it was read with them
-    /// (an outcome passed over is never applied, so the run does not need what it consults).
-    pub fn passed(&mut self, rule: StreamedRule) -> Result<(), Rejection> {
+    /// Checks a rule that does not decide against the header and for what this Function's
+    /// input can answer: its conditions, and its outcome if it was read with them, or the
+    /// part of it that was (`selector`, from [`Chosen::line_selector`]). (An outcome passed
+    /// over is never applied, so the run does not need what it consults.)
+    pub fn passed(
+        &mut self,
+        rule: StreamedRule,
+        selector: Option<&Outcome>,
+    ) -> Result<(), Rejection> {
         static CONSULTS_NOTHING: Outcome = Outcome::new(OutcomeKind::Deny);
-        let outcome = rule.outcome().unwrap_or(&CONSULTS_NOTHING);
+        let outcome = rule.outcome().or(selector).unwrap_or(&CONSULTS_NOTHING);
         if let Err(refused) = self.admits(&rule.when, outcome) {
             if rule.outcome().is_none() {
                 // Refused as the whole rule is, with what its outcome adds to the reasons.
@@ -119,6 +124,13 @@ impl Chosen<'_> {
         // (Not dropped: the bump allocator would not reuse the memory.)
         std::mem::forget(rule);
         Ok(())
+    }
+
+    /// `PolicyStream::line_selector` of a rule from [`Chosen::next_rule`].
+    pub fn line_selector(&mut self, rule: &StreamedRule) -> Result<Option<Outcome>, Rejection> {
+        self.stream
+            .line_selector(rule)
+            .map_err(|e| not_read(self.source, e))
     }
 
     /// A rule from [`Chosen::next_rule`] whose conditions hold, whole, and checked whole.

@@ -1188,39 +1188,40 @@ impl<'a> Reader<'a> {
         self.peek();
         let at = self.pos;
         let index = |key: &[u8]| match key {
+            // In the order of `Outcome`'s fields (a sequence gives them by position).
             [b'k'] => 0,
-            [b'r', b's'] => 1,
-            [b'r', b'f'] => 2,
-            [b'f', b'e', b'e'] => 3,
-            [b'r', b'k'] => 4,
-            [b'n'] => 5,
-            [b's', b'n'] => 6,
-            [b't', b'g'] => 7,
-            [b'm', b's', b'g'] => 8,
-            [b'h', b'r'] => 9,
-            [b'h', b'm'] => 10,
-            [b'l', b'n'] => 11,
+            [b'l', b'n'] => 1,
+            [b'r', b's'] => 2,
+            [b'r', b'f'] => 3,
+            [b'f', b'e', b'e'] => 4,
+            [b'r', b'k'] => 5,
+            [b'n'] => 6,
+            [b's', b'n'] => 7,
+            [b't', b'g'] => 8,
+            [b'm', b's', b'g'] => 9,
+            [b'h', b'r'] => 10,
+            [b'h', b'm'] => 11,
             _ => usize::MAX,
         };
         self.record("an outcome", 12, index, |r, field| match field {
             0 => r.fill(&mut k, |r| {
                 r.unit_enum("an outcome kind", OutcomeKind::by_name)
             }),
-            1 => r.fill(&mut rs, |r| {
+            1 => r.fill(&mut ln, |r| r.optional(Self::conditions)),
+            2 => r.fill(&mut rs, |r| {
                 r.optional(|r| r.unit_enum("a cancel reason", CancelReason::by_name))
             }),
-            2 => r.fill(&mut rf, |r| {
+            3 => r.fill(&mut rf, |r| {
                 r.optional(|r| r.unit_enum("a refund method", RefundMethod::by_name))
             }),
-            3 => r.fill(&mut fee, |r| r.optional(Self::fee)),
-            4 => r.fill(&mut rk, Self::bool),
-            5 => r.fill(&mut n, Self::bool),
-            6 => r.fill(&mut sn, |r| r.optional(Self::owned_string)),
-            7 => r.fill(&mut tg, Self::strings),
-            8 => r.fill(&mut msg, |r| r.optional(Self::owned_string)),
-            9 => r.fill(&mut hr, |r| r.optional(Self::owned_string)),
-            10 => r.fill(&mut hm, |r| r.optional(Self::uint)),
-            11 => r.fill(&mut ln, |r| r.optional(Self::conditions)),
+            4 => r.fill(&mut fee, |r| r.optional(Self::fee)),
+            5 => r.fill(&mut rk, Self::bool),
+            6 => r.fill(&mut n, Self::bool),
+            7 => r.fill(&mut sn, |r| r.optional(Self::owned_string)),
+            8 => r.fill(&mut tg, Self::strings),
+            9 => r.fill(&mut msg, |r| r.optional(Self::owned_string)),
+            10 => r.fill(&mut hr, |r| r.optional(Self::owned_string)),
+            11 => r.fill(&mut hm, |r| r.optional(Self::uint)),
             _ => r.skip(),
         })?;
         Ok(Outcome {

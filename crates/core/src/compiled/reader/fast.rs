@@ -1244,7 +1244,7 @@ const OUTCOME_KEYS_AFTER: [(u64, u64); 12] = {
         (0, 0),
         (0, 0),
         (0, 0),
-        (0, 0),
+        after(b",\"rs\":"),
     ]
 };
 
@@ -1635,6 +1635,34 @@ impl<'a> PolicyStream<'a> {
             when: rule.when,
             then,
         })
+    }
+
+    /// The line selector of `rule`'s outcome ([`PolicyStream::next_rule`] gave `rule`), as a
+    /// `cancel_lines` outcome holding it alone, when the outcome was passed over and begins
+    /// as `to_json` writes one (`{"k":"cancel_lines","ln":`, the selector before the rest):
+    /// whether the rule selects any line, and so decides, is then known without reading its
+    /// id or the rest of its outcome. `None` for any other outcome (read the rule whole).
+    pub fn line_selector(&mut self, rule: &StreamedRule) -> Result<Option<Outcome>, LoadError> {
+        const HEAD: &[u8] = br#"{"k":"cancel_lines","ln":"#;
+        let Later::At(start, _) = rule.then else {
+            return Ok(None);
+        };
+        let r = &mut self.reader;
+        let head = r.bytes.get(start..start + HEAD.len());
+        if !head.is_some_and(|head| same_text(head, HEAD)) {
+            return Ok(None);
+        }
+        let (pos, depth) = (r.pos, r.depth);
+        // Inside the outcome's object, as `outcome` reads its members.
+        (r.pos, r.depth) = (start + HEAD.len(), rule.depth + 1);
+        let lines = conditions(r);
+        let stopped = r.pos;
+        (r.pos, r.depth) = (pos, depth);
+        let lines = lines.ok_or_else(|| stopped_at(stopped))?;
+        Ok(Some(Outcome {
+            lines: Some(lines),
+            ..Outcome::new(OutcomeKind::CancelLines)
+        }))
     }
 
     /// The rest of the text: the rules not read checked as JSON only, the default outcome
