@@ -690,15 +690,22 @@ fn null(r: &mut Reader<'_>) -> bool {
     found
 }
 
-/// An unsigned integer that fits `T`: up to nine digits here (the header's bit sets and
-/// offsets have five or six), others as [`Reader::uint`] reads them.
+/// An unsigned integer that fits `T` (see [`uint_u64`]; only the conversion is generic: one
+/// reader in the module, not one a type).
+#[inline(always)]
 fn uint<T: TryFrom<u64>>(r: &mut Reader<'_>) -> Option<T> {
+    T::try_from(uint_u64(r)?).ok()
+}
+
+/// An unsigned integer: up to nine digits here (the header's bit sets and offsets have five
+/// or six), others as [`Reader::uint`] reads them.
+fn uint_u64(r: &mut Reader<'_>) -> Option<u64> {
     r.peek();
     let rest = r.bytes.get(r.pos..).unwrap_or_default();
     match plain_digits(rest) {
         Some((value, len)) => {
             r.pos += len;
-            T::try_from(value).ok()
+            Some(value)
         }
         // A leading zero, a fraction, an exponent or ten digits or more: the full grammar.
         None => r.uint().ok(),
