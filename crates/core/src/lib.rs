@@ -16,6 +16,7 @@ pub mod money;
 pub mod outcome;
 pub mod placeholder;
 pub mod text;
+pub mod text_map;
 pub mod tz;
 
 pub use compiled::{CompiledPolicy, InputVariables, Trigger};

@@ -9,7 +9,6 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
 
 use cancel_policy_core::catalog::{CATALOG, Fact};
 use cancel_policy_core::compile::compile;
@@ -892,7 +891,10 @@ fn policy() -> impl Strategy<Value = CompiledPolicy> {
                 timezone,
                 rules,
                 default,
-                messages: messages.into_iter().collect::<BTreeMap<_, _>>(),
+                messages: messages
+                    .into_iter()
+                    .map(|(locale, texts)| (locale, texts.into_iter().collect()))
+                    .collect(),
             },
         )
 }

@@ -3,12 +3,11 @@
 //! Keys are short because Shopify does not return metafield values over 10,000 bytes to a
 //! Function. https://shopify.dev/docs/api/functions/latest#limitations
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Fact;
 use crate::outcome::Outcome;
+use crate::text_map::TextMap;
 
 mod function_facts;
 mod header;
@@ -52,7 +51,7 @@ pub struct CompiledPolicy {
     pub default: Outcome,
     /// locale → message key → text.
     #[serde(rename = "m", default)]
-    pub messages: BTreeMap<String, BTreeMap<String, String>>,
+    pub messages: TextMap<TextMap<String>>,
 }
 
 /// A rule as [`CompiledPolicy::to_json`] writes it: its members and, before the outcome,

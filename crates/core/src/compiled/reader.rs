@@ -34,9 +34,9 @@
 //! counting brackets, then the whole text is checked the same way. Every path is linear in the
 //! text.
 
+use crate::text_map::TextMap;
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::BTreeMap;
 
 use super::{
     CompiledPolicy, Condition, FORMAT_VERSION, FactSet, FunctionHeader, LoadError, Quantifier,
@@ -52,7 +52,7 @@ mod fast;
 pub use fast::{PolicyStream, StreamEnd, StreamedRule};
 
 /// Locale → message key → text.
-type Messages = BTreeMap<String, BTreeMap<String, String>>;
+type Messages = TextMap<TextMap<String>>;
 
 /// `serde_json` refuses the 128th nested array or object.
 const MAX_DEPTH: u32 = 127;
@@ -1117,7 +1117,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An object of values by key; a repeated key counts for its last value.
-    fn map<T>(&mut self, value: impl FnMut(&mut Self) -> Read<T>) -> Read<BTreeMap<String, T>> {
+    fn map<T>(&mut self, value: impl FnMut(&mut Self) -> Read<T>) -> Read<TextMap<T>> {
         self.map_where(|_| true, value)
     }
 
@@ -1126,8 +1126,8 @@ impl<'a> Reader<'a> {
         &mut self,
         keep: impl Fn(&str) -> bool,
         mut value: impl FnMut(&mut Self) -> Read<T>,
-    ) -> Read<BTreeMap<String, T>> {
-        let mut map = BTreeMap::new();
+    ) -> Read<TextMap<T>> {
+        let mut map = TextMap::new();
         let mut bad: Vec<(String, Option<Fault>)> = Vec::new();
         self.object(|r, key| {
             if !keep(&key) {

@@ -10,8 +10,8 @@
 //! numbers, nesting depth and whitespace go through the same [`Reader`] methods, and what it
 //! skips (message locales of other requests, rules of other triggers) is checked as JSON.
 
+use crate::text_map::TextMap;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use super::{FACTS, MAX_DEPTH, Messages, NOT_COMPILED_FORM, Reader, plain_run_end};
 use crate::catalog::Fact;
@@ -945,7 +945,7 @@ fn rules_for(r: &mut Reader<'_>, triggers: Option<u8>) -> Option<Vec<Rule>> {
 /// Locale → key → text; with `keep` (the wanted locales and the default one), the other
 /// locales are checked as JSON and dropped.
 fn messages_by_locale(r: &mut Reader<'_>, keep: Option<(&[String], &str)>) -> Option<Messages> {
-    let mut by_locale = BTreeMap::new();
+    let mut by_locale = TextMap::new();
     open(r, b'{')?;
     let mut first = true;
     while more_members(r, first)? {
@@ -964,8 +964,8 @@ fn messages_by_locale(r: &mut Reader<'_>, keep: Option<(&[String], &str)>) -> Op
     Some(by_locale)
 }
 
-fn texts(r: &mut Reader<'_>) -> Option<BTreeMap<String, String>> {
-    let mut texts = BTreeMap::new();
+fn texts(r: &mut Reader<'_>) -> Option<TextMap<String>> {
+    let mut texts = TextMap::new();
     open(r, b'{')?;
     let mut first = true;
     while more_members(r, first)? {
@@ -1747,7 +1747,7 @@ impl<'a> PolicyStream<'a> {
         let key = decided
             .or(default.as_ref())
             .and_then(|o| o.message.as_deref());
-        let mut messages = BTreeMap::new();
+        let mut messages = TextMap::new();
         match next_key_or(r, Some(const { guess(b",\"m\":") }), false) {
             END => {}
             k if k == const { sig_of(b"m") } => {
@@ -1760,7 +1760,7 @@ impl<'a> PolicyStream<'a> {
                         open(r, b'{')?;
                         pass_over_messages(r)?;
                         close(r, b'}')?;
-                        BTreeMap::new()
+                        TextMap::new()
                     }
                 };
                 if next_key_or(r, None, false) != END {
@@ -1853,7 +1853,7 @@ fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
 #[inline(never)]
 fn message_texts(r: &mut Reader<'_>, keep: (&[String], &str), key: &str) -> Option<Messages> {
     let (wanted, default) = keep;
-    let mut by_locale = BTreeMap::new();
+    let mut by_locale = TextMap::new();
     open(r, b'{')?;
     let mut first = true;
     while more_members(r, first)? {
@@ -1893,7 +1893,7 @@ fn message_texts(r: &mut Reader<'_>, keep: (&[String], &str), key: &str) -> Opti
             }
         }
         // (A locale without the text keeps an empty map: as absent, to the lookup.)
-        let mut texts = BTreeMap::new();
+        let mut texts = TextMap::new();
         if let Some(text) = text {
             texts.insert(key.to_owned(), text);
         }
