@@ -9,7 +9,6 @@
     clippy::indexing_slicing
 )]
 
-
 use cancel_policy_core::catalog::{CATALOG, Fact};
 use cancel_policy_core::compile::compile;
 use cancel_policy_core::compiled::{

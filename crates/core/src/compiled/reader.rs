@@ -34,7 +34,6 @@
 //! counting brackets, then the whole text is checked the same way. Every path is linear in the
 //! text.
 
-use crate::text_map::TextMap;
 use std::borrow::Cow;
 use std::cell::Cell;
 
@@ -45,6 +44,7 @@ use super::{
 use crate::catalog::Fact;
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
+use crate::text_map::TextMap;
 
 mod decimal;
 mod fast;

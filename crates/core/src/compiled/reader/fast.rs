@@ -8,9 +8,10 @@
 //! `{"unit": null}`, a bad value, ... So it needs no slots for values that a repeated key may
 //! replace and no error wording, and what it accepts it reads as the full reader does: strings,
 //! numbers, nesting depth and whitespace go through the same [`Reader`] methods, and what it
-//! skips (message locales of other requests, rules of other triggers) is checked as JSON.
+//! skips (message locales of other requests, rules of other triggers) is checked as JSON
+//! (but for what [`PolicyStream`] passes over by its length: outcomes of rules that do not
+//! decide, and of other triggers' rules).
 
-use crate::text_map::TextMap;
 use std::borrow::Cow;
 
 use super::{FACTS, MAX_DEPTH, Messages, NOT_COMPILED_FORM, Reader, plain_run_end};
@@ -22,6 +23,7 @@ use crate::compiled::{
 use crate::eval::message_locales;
 use crate::outcome::{CancelReason, Fee, Outcome, OutcomeKind, RefundMethod};
 use crate::text::{same_text, word_at};
+use crate::text_map::TextMap;
 
 /// A name packed into an integer: its length in the low byte, then its bytes if it has at
 /// most seven (so the packing is exact), else its first three and last four. Keys and variant
