@@ -63,6 +63,11 @@ impl<V> TextMap<V> {
                 .get_mut(at)
                 .map(|(_, old)| std::mem::replace(old, value)),
             Err(at) => {
+                if self.entries.capacity() == 0 {
+                    // Room for a few entries at once: `Vec`'s growth path costs the Function
+                    // about a hundred instructions a map.
+                    self.entries = Vec::with_capacity(4);
+                }
                 self.entries.insert(at, (key, value));
                 None
             }
