@@ -243,13 +243,7 @@ impl<'a> RuleByRule<'a> {
 
     /// The second half: whether a rule that applies, with outcome `then`, decides.
     pub fn outcome_decides(&self, then: &Outcome) -> Option<Decides> {
-        match &then.lines {
-            Some(selector) => {
-                let selected = selected_lines(selector, &self.ctx);
-                (!selected.is_empty()).then_some(Decides(Some(selected)))
-            }
-            None => Some(Decides(None)),
-        }
+        outcome_decides(then, &self.ctx).map(Decides)
     }
 
     /// The decision of `rule`, which [`RuleByRule::try_rule`] found to decide. `policy`
@@ -296,27 +290,22 @@ fn try_rule(rule: &Rule, ctx: &Context, explain: bool) -> RuleStep {
         .and_then(|i| rule.when.get(i))
         .and_then(|c| describe_failure(c, ctx));
     match result {
-        Tri::True => match &rule.then.lines {
-            Some(selector) => {
-                let selected = selected_lines(selector, ctx);
-                if selected.is_empty() {
-                    RuleStep {
-                        result: TraceResult::NoLines,
-                        failed: explain.then(|| describe_no_line(selector)).flatten(),
-                        decided: None,
-                    }
-                } else {
-                    RuleStep {
-                        result: TraceResult::Matched,
-                        failed: None,
-                        decided: Some(Some(selected)),
-                    }
-                }
-            }
-            None => RuleStep {
+        Tri::True => match outcome_decides(&rule.then, ctx) {
+            Some(decided) => RuleStep {
                 result: TraceResult::Matched,
                 failed: None,
-                decided: Some(None),
+                decided: Some(decided),
+            },
+            // A line selector that picks no line.
+            None => RuleStep {
+                result: TraceResult::NoLines,
+                failed: rule
+                    .then
+                    .lines
+                    .as_deref()
+                    .filter(|_| explain)
+                    .and_then(describe_no_line),
+                decided: None,
             },
         },
         Tri::False => RuleStep {
@@ -329,6 +318,18 @@ fn try_rule(rule: &Rule, ctx: &Context, explain: bool) -> RuleStep {
             failed,
             decided: None,
         },
+    }
+}
+
+/// Whether a rule that applies, with outcome `then`, decides: unless its line selector picks
+/// no line; for `cancel_lines`, the lines it picks.
+fn outcome_decides(then: &Outcome, ctx: &Context) -> Option<Option<Vec<usize>>> {
+    match &then.lines {
+        Some(selector) => {
+            let selected = selected_lines(selector, ctx);
+            (!selected.is_empty()).then_some(Some(selected))
+        }
+        None => Some(None),
     }
 }
 
