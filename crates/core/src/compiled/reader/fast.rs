@@ -714,11 +714,10 @@ fn uint_u64(r: &mut Reader<'_>) -> Option<u64> {
     }
 }
 
-/// The unsigned integer `rest` starts with, as `to_json` writes one (one to nine digits, no
-/// leading zero, neither a fraction nor an exponent after), and its length; `None` for any
-/// other start.
+/// The one to nine digits `rest` starts with, without a leading zero (as `to_json` writes an
+/// integer part), as a value and their count; `None` for any other start.
 #[inline(always)]
-fn plain_digits(rest: &[u8]) -> Option<(u64, usize)> {
+fn leading_digits(rest: &[u8]) -> Option<(u64, usize)> {
     let (mut value, mut len) = (0, 0);
     while let Some(&digit @ b'0'..=b'9') = rest.get(len) {
         if len == 9 {
@@ -727,35 +726,35 @@ fn plain_digits(rest: &[u8]) -> Option<(u64, usize)> {
         value = value * 10 + u64::from(digit - b'0');
         len += 1;
     }
-    let plain = len > 0
-        && (len == 1 || rest.first() != Some(&b'0'))
-        && !matches!(rest.get(len), Some(b'.' | b'e' | b'E'));
-    plain.then_some((value, len))
+    (len > 0 && (len == 1 || rest.first() != Some(&b'0'))).then_some((value, len))
 }
 
-/// A test's number: a whole one as `to_json` writes it (`60.0`: one to nine digits, no
-/// leading zero, then `.0`) in place, without the general reader's call and conversion;
-/// any other as [`Reader::f64`] reads it.
+/// The unsigned integer `rest` starts with, as `to_json` writes one ([`leading_digits`],
+/// neither a fraction nor an exponent after), and its length; `None` for any other start.
+#[inline(always)]
+fn plain_digits(rest: &[u8]) -> Option<(u64, usize)> {
+    let (value, len) = leading_digits(rest)?;
+    (!matches!(rest.get(len), Some(b'.' | b'e' | b'E'))).then_some((value, len))
+}
+
+/// A test's number: a whole one as `to_json` writes it (`60.0`: [`leading_digits`], then
+/// `.0`) in place, without the general reader's call and conversion; any other as
+/// [`Reader::f64`] reads it.
 fn test_number(r: &mut Reader<'_>) -> Option<f64> {
     r.peek();
     let rest = r.bytes.get(r.pos..).unwrap_or_default();
-    let (mut value, mut len) = (0u32, 0);
-    while let Some(&digit @ b'0'..=b'9') = rest.get(len) {
-        if len == 9 {
-            return r.f64().ok();
+    let whole = leading_digits(rest).filter(|&(_, len)| {
+        rest.get(len..len + 2) == Some(b".0")
+            && !matches!(rest.get(len + 2), Some(b'0'..=b'9' | b'e' | b'E'))
+    });
+    // (Nine digits always fit a `u32`, whose every value an `f64` holds exactly.)
+    match whole.and_then(|(value, len)| Some((u32::try_from(value).ok()?, len))) {
+        Some((value, len)) => {
+            r.pos += len + 2;
+            Some(f64::from(value))
         }
-        value = value * 10 + u32::from(digit - b'0');
-        len += 1;
+        None => r.f64().ok(),
     }
-    let whole = len > 0
-        && (len == 1 || rest.first() != Some(&b'0'))
-        && rest.get(len..len + 2) == Some(b".0")
-        && !matches!(rest.get(len + 2), Some(b'0'..=b'9' | b'e' | b'E'));
-    if !whole {
-        return r.f64().ok();
-    }
-    r.pos += len + 2;
-    Some(f64::from(value))
 }
 
 fn owned_string(r: &mut Reader<'_>) -> Option<String> {
