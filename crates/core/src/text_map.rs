@@ -51,10 +51,6 @@ impl<V> TextMap<V> {
             .map(|(_, value)| value)
     }
 
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     /// Sets `key`'s value, returning the one it replaces.
     pub fn insert(&mut self, key: String, value: V) -> Option<V> {
         match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
@@ -81,10 +77,6 @@ impl<V> TextMap<V> {
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
         self.entries.iter().map(|(key, _)| key)
-    }
-
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
-        self.entries.iter().map(|(_, value)| value)
     }
 }
 
@@ -190,7 +182,6 @@ mod tests {
         assert_eq!(map.len(), reference.len());
         for key in ["nb", "en", "de", "", "é", "Z", "x", "e"] {
             assert_eq!(map.get(key), reference.get(key), "{key}");
-            assert_eq!(map.contains_key(key), reference.contains_key(key));
         }
         assert_eq!(map["fr"], 4);
         let json = serde_json::to_string(&map).unwrap();

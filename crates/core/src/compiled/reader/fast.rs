@@ -1587,7 +1587,8 @@ impl<'a> PolicyStream<'a> {
     }
 
     /// The next rule for the trigger, `None` after the last. The rules of other triggers are
-    /// checked as JSON and passed over; of the trigger's, the id and the outcome are passed
+    /// passed over (their conditions checked as JSON, their outcomes jumped by `ol`); of the
+    /// trigger's, the id and the outcome are passed
     /// over too where `to_json` wrote them (unchecked, unless [`PolicyStream::whole`] reads
     /// them).
     pub fn next_rule(&mut self) -> Result<Option<StreamedRule>, LoadError> {
