@@ -5,9 +5,21 @@ use std::fs;
 use std::path::PathBuf;
 
 use shopify_function::run_function_with_input;
+use shopify_function::wasm_api::{self, Deserialize, read::Error as ReadError};
 
-use crate::order_cancellation_run::{RawInput, decide};
+use crate::input::Value;
+use crate::order_cancellation_run::decide;
 use crate::output::RunOutput;
+
+/// The raw input for `run_function_with_input`: the root as a handle `input.rs` decodes
+/// itself (`wasm_api::Value` keeps its handle private), as the export reads it.
+struct RawInput(Value);
+
+impl Deserialize for RawInput {
+    fn deserialize(_: &wasm_api::Value) -> Result<Self, ReadError> {
+        Ok(RawInput(Value::input()))
+    }
+}
 
 fn run(input: &serde_json::Value) -> RunOutput {
     run_function_with_input(|raw: RawInput| Ok(decide(&raw.0)), &input.to_string()).unwrap()
