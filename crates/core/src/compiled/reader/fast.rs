@@ -1834,6 +1834,12 @@ fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
         }
         first = false;
         let rest = r.bytes.get(r.pos..).unwrap_or_default();
+        // A lone zero (most of them: the needs of triggers the policy has no rule for).
+        if let Some([b'0', b',' | b']']) = rest.first_chunk::<2>() {
+            r.pos += 1;
+            *number = 0;
+            continue;
+        }
         // (Nine digits always fit a `u32`.)
         let plain =
             plain_digits(rest).and_then(|(value, len)| Some((u32::try_from(value).ok()?, len)));
