@@ -12,7 +12,7 @@
 use std::fs;
 
 use cancel_policy_core::compile;
-use cancel_policy_core::compiled::{CompiledPolicy, OrderInputs, Trigger};
+use cancel_policy_core::compiled::{CompiledPolicy, InputNeeds, OrderInputs, Trigger};
 use cancel_policy_core::facts::{Facts, FulfillmentOrderFacts, RiskAssessmentFacts};
 use cancel_policy_core::money::{Amount, Money};
 use cancel_policy_function_tests::bench;
@@ -522,6 +522,71 @@ then.cancel_lines = { where = { oversold = true }, reason = "INVENTORY", notify 
         output["operations"][0]["decisionSet"]["outcome"],
         "cancel_lines"
     );
+}
+
+/// A rule whose conditions fail is checked against the header with the other such rules,
+/// once, before the decision: a header that leaves out what such a rule consults (here a
+/// hand-edited one) still refuses the run, whether a later rule or the default decides.
+#[test]
+fn a_passed_rule_the_header_does_not_cover_refuses_the_run() {
+    let runner = runner();
+    let source = r#"
+id = "passed"
+name = "Passed"
+version = "1.0.0"
+default_locale = "en"
+locales = ["en"]
+timezone = "Europe/Copenhagen"
+triggers = ["customer_request"]
+
+[default]
+deny = {}
+
+[[rule]]
+id = "shipped"
+on = ["customer_request"]
+when = { fulfillment_status = { in = ["FULFILLED"] } }
+then.deny = {}
+
+[[rule]]
+id = "recent"
+on = ["customer_request"]
+when = { minutes_since_placed = { lt = 180 } }
+then.allow = { reason = "CUSTOMER", refund = "original" }
+"#;
+    let policy = compile::compile(source, "passed.toml").policy.unwrap();
+    let json = policy.to_json();
+    let trigger = Trigger::CustomerRequest;
+    let needs = policy.function_header().needs_of(trigger).0;
+    assert_ne!(needs & InputNeeds::FULFILLMENT_STATUS, 0);
+    let without_status = needs & !InputNeeds::FULFILLMENT_STATUS;
+    let edited = json.replacen(
+        &format!(r#""n":[{needs},"#),
+        &format!(r#""n":[{without_status},"#),
+        1,
+    );
+    assert_ne!(edited, json);
+    let now = bench::now();
+    // Placed two hours ago ("recent" decides), then a day ago (the default does).
+    for hours_ago in [2, 24] {
+        let mut facts = bench::order(2);
+        facts.order.created_at = Some(now - chrono::Duration::hours(hours_ago));
+        let input = function_input(&facts, now, trigger, Some(&policy), Some(&json));
+        let output = runner.run(&input).unwrap().output;
+        assert_eq!(output, expected_output(&policy, &facts, now, trigger));
+        let decided = &output["operations"][0]["decisionSet"];
+        let rule = if hours_ago == 2 {
+            json!("recent")
+        } else {
+            Value::Null
+        };
+        assert_eq!(decided["rule"], rule);
+
+        let input = function_input(&facts, now, trigger, Some(&policy), Some(&edited));
+        let output = runner.run(&input).unwrap().output;
+        assert!(rejected("INVALID_POLICY")(&output), "{output}");
+        assert!(rejection_message(&output).contains("does not match its header"));
+    }
 }
 
 /// One tag set and no sku, selling plan or stock: its variables leave those fields and

@@ -94,6 +94,19 @@ impl FactSet {
         self.0 & !(FUNCTION_FACT_SET as u64) == 0
     }
 
+    /// The facts of either set.
+    pub fn union(self, other: FactSet) -> FactSet {
+        FactSet(self.0 | other.0)
+    }
+
+    /// Whether checking conditions that name these facts against a header takes their needs
+    /// alone ([`FunctionHeader::admits_read`](super::FunctionHeader::admits_read)): no product
+    /// tag (whose tests are checked against the header's tags) and nothing the Function's
+    /// input lacks (whose conditions are named).
+    pub fn needs_alone(self) -> bool {
+        !self.contains(Fact::ProductTags) && self.answered()
+    }
+
     /// The facts' bits, lowest first, as `Fact as u32`.
     pub(crate) fn indexes(self) -> impl Iterator<Item = u32> {
         let mut rest = self.0;

@@ -304,7 +304,7 @@ impl FunctionHeader {
         outcome: &Outcome,
         next_tag: &mut usize,
     ) -> Result<(), NotAdmitted> {
-        if facts.contains(Fact::ProductTags) || !facts.answered() {
+        if !facts.needs_alone() {
             return self.admits(trigger, conditions, outcome, next_tag);
         }
         let needs = InputNeeds(InputNeeds::of_outcome(outcome).0 | InputNeeds::of_facts(facts).0);
