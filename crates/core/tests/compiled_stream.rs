@@ -384,6 +384,20 @@ fn the_stream_checks_what_it_reads() {
     let text = json(allow).replacen(r#""Non."}}}"#, r#""Non."}},"x":1}"#, 1);
     assert!(text.contains(r#""x":1"#), "{text}");
     assert!(streamed(&text, &facts, now(), trigger).is_err(), "{text}");
+    // The id, version and time zone are checked as strings, not kept (no decision names
+    // them): anything else there is refused; an escape is read.
+    for (field, other) in [
+        (r#""id":"p""#, r#""id":5"#),
+        (r#""ver":"1""#, r#""ver":null"#),
+        (r#""tz":"UTC""#, r#""tz":["UTC"]"#),
+    ] {
+        let text = json(allow).replacen(field, other, 1);
+        assert!(text.contains(other), "{text}");
+        assert!(streamed(&text, &facts, now(), trigger).is_err(), "{text}");
+    }
+    let text = json(allow).replacen(r#""id":"p""#, r#""id":"p\u0041\"q""#, 1);
+    let (decision, _) = streamed(&text, &facts, now(), trigger).unwrap();
+    assert_eq!(decision.rule.as_deref(), Some("a"));
 }
 
 /// A text cut anywhere in its messages is refused with a `LoadError` or, where the decision
