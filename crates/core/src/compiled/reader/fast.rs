@@ -786,13 +786,13 @@ fn optional<T>(
 
 fn list<T>(r: &mut Reader<'_>, item: fn(&mut Reader<'_>) -> Option<T>) -> Option<Vec<T>> {
     open(r, b'[')?;
+    if r.peek() == Some(b']') {
+        r.leave();
+        return Some(Vec::new());
+    }
     // Most lists of a compiled policy hold one to four items (conditions, tags, statuses);
     // starting with room for four spares the growth path (about 140 instructions).
     let mut items = Vec::with_capacity(4);
-    if r.peek() == Some(b']') {
-        r.leave();
-        return Some(items);
-    }
     loop {
         items.push(item(r)?);
         match r.peek() {
