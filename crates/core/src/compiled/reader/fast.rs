@@ -1679,8 +1679,7 @@ impl<'a> PolicyStream<'a> {
         decided: Option<&Outcome>,
         locale: Option<&str>,
     ) -> Result<StreamEnd, LoadError> {
-        let wanted_locales = message_locales(locale, None);
-        match self.finish_reading(decided, &wanted_locales) {
+        match self.finish_reading(decided, locale) {
             Some(end) => Ok(end),
             None => Err(stopped_at(self.reader.pos)),
         }
@@ -1715,7 +1714,7 @@ impl<'a> PolicyStream<'a> {
     fn finish_reading(
         &mut self,
         decided: Option<&Outcome>,
-        wanted_locales: &[String],
+        locale: Option<&str>,
     ) -> Option<StreamEnd> {
         // Passed over, not checked: where the header says the rules end, or else scanned for
         // the list's end.
@@ -1751,7 +1750,9 @@ impl<'a> PolicyStream<'a> {
             k if k == const { sig_of(b"m") } => {
                 messages = match key {
                     Some(key) => {
-                        let keep = (wanted_locales, self.default_locale.as_str());
+                        // (Worked out only here: most decisions show no message.)
+                        let wanted_locales = message_locales(locale, None);
+                        let keep = (wanted_locales.as_slice(), self.default_locale.as_str());
                         message_texts(r, keep, key)?
                     }
                     None => {
