@@ -453,6 +453,15 @@ pub enum LineCheck<'p> {
     /// Product tags; the answer for a line without tags (in the Function, a line has only the
     /// tags the policy asks about, so most have none) is worked out once.
     ProductTags { test: &'p Test, untagged: Tri },
+    /// A line text (sku, product type, vendor, selling plan) under any other test; the answer
+    /// for a line without it (no selling plan reads as `none`) is worked out once: most
+    /// lines have no selling plan, and a policy's rules about plans test every line.
+    Text {
+        fact: Fact,
+        test: &'p Test,
+        ci: bool,
+        absent: Tri,
+    },
     /// Any other single line-fact test, without the walk of the condition tree.
     Fact(Fact, &'p Test),
     /// Anything else, evaluated as written.
@@ -539,6 +548,24 @@ impl<'p> LineCheck<'p> {
                     first,
                 }
             }
+            [
+                Condition::Fact(
+                    fact @ (Fact::Sku | Fact::ProductType | Fact::Vendor | Fact::SellingPlan),
+                    test,
+                ),
+            ] => {
+                let ci = fact.case_insensitive();
+                let absent = match fact {
+                    Fact::SellingPlan => text_test(test, NO_SELLING_PLAN, ci),
+                    _ => Tri::Unknown,
+                };
+                LineCheck::Text {
+                    fact: *fact,
+                    test,
+                    ci,
+                    absent,
+                }
+            }
             [Condition::Fact(fact, test)] => {
                 let field = match fact {
                     Fact::Quantity => Some(NumberField::Quantity),
@@ -575,6 +602,12 @@ impl<'p> LineCheck<'p> {
                 first,
             } => glob_line(*field, pattern, *first, line),
             LineCheck::ProductTags { test, untagged } => tags_line(test, *untagged, line),
+            LineCheck::Text {
+                fact,
+                test,
+                ci,
+                absent,
+            } => line_text(*fact, line).map_or(*absent, |t| text_test(test, t, *ci)),
             LineCheck::Fact(fact, test) => test_fact(*fact, test, ctx, Some(line)),
             LineCheck::Conditions(conds) => eval_all(conds, ctx, Some(line)).0,
         }
@@ -699,6 +732,20 @@ fn fulfillment_statuses(
     ))
 }
 
+/// What a line without a selling plan has as its plan.
+const NO_SELLING_PLAN: &str = "none";
+
+/// A line's text `fact` (see [`LineCheck::Text`]), `None` when the line has none.
+#[inline(always)]
+fn line_text(fact: Fact, line: &LineFacts) -> Option<&str> {
+    match fact {
+        Fact::Sku => line.sku.as_deref(),
+        Fact::ProductType => line.product_type.as_deref(),
+        Fact::Vendor => line.vendor.as_deref(),
+        _ => line.selling_plan.as_deref(),
+    }
+}
+
 fn line_value(fact: Fact, line: &LineFacts) -> Value<'_> {
     match fact {
         Fact::ProductTags => Value::Set(lower(&line.product_tags)),
@@ -709,7 +756,7 @@ fn line_value(fact: Fact, line: &LineFacts) -> Value<'_> {
         Fact::GiftCard => Value::Bool(line.gift_card),
         Fact::RequiresShipping => Value::Bool(line.requires_shipping),
         Fact::SellingPlan => Value::Text(Cow::Borrowed(
-            line.selling_plan.as_deref().unwrap_or("none"),
+            line.selling_plan.as_deref().unwrap_or(NO_SELLING_PLAN),
         )),
         Fact::InventoryAvailable => line
             .inventory_quantity
@@ -869,9 +916,9 @@ fn test_fact(fact: Fact, test: &Test, ctx: &Context, line: Option<&LineFacts>) -
         (Fact::Sku, Some(line)) => text(line.sku.as_deref()),
         (Fact::ProductType, Some(line)) => text(line.product_type.as_deref()),
         (Fact::Vendor, Some(line)) => text(line.vendor.as_deref()),
-        (Fact::SellingPlan, Some(line)) => {
-            text(Some(line.selling_plan.as_deref().unwrap_or("none")))
-        }
+        (Fact::SellingPlan, Some(line)) => text(Some(
+            line.selling_plan.as_deref().unwrap_or(NO_SELLING_PLAN),
+        )),
         (Fact::ProductTags, Some(line)) => tags_test(test, &line.product_tags, ci),
         (Fact::Collections, Some(line)) => set_test(test, &line.collection_ids, ci),
         (Fact::GiftCard, Some(line)) => bool_test(test, line.gift_card),
