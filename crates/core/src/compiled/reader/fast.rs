@@ -1827,37 +1827,45 @@ fn passed_text_field(r: &mut Reader<'_>, key: Guess) -> Option<()> {
     skip_string(r)
 }
 
-/// An array of exactly `out.len()` unsigned integers, into `out`. Each as `to_json` writes
-/// it ([`plain_digits`]: most of the header's are a lone `0`) is read in place, without
-/// [`uint`]'s call; any other as [`uint`] reads it.
+/// An array of exactly `out.len()` unsigned integers, into `out`: as `to_json` writes them
+/// ([`plain_numbers`]) in one pass over the bytes, else each as [`uint`] reads it.
 #[inline(never)]
 fn numbers(r: &mut Reader<'_>, out: &mut [u32]) -> Option<()> {
     open(r, b'[')?;
-    let mut first = true;
-    for number in out.iter_mut() {
-        if !first {
-            comma(r)?;
-        }
-        first = false;
-        let rest = r.bytes.get(r.pos..).unwrap_or_default();
-        // A lone zero (most of them: the needs of triggers the policy has no rule for).
-        if let Some([b'0', b',' | b']']) = rest.first_chunk::<2>() {
-            r.pos += 1;
-            *number = 0;
-            continue;
-        }
-        // (Nine digits always fit a `u32`.)
-        let plain =
-            plain_digits(rest).and_then(|(value, len)| Some((u32::try_from(value).ok()?, len)));
-        match plain {
-            Some((value, len)) => {
-                r.pos += len;
-                *number = value;
+    match plain_numbers(r.bytes, r.pos, out) {
+        Some(end) => r.pos = end,
+        None => {
+            let mut first = true;
+            for number in out.iter_mut() {
+                if !first {
+                    comma(r)?;
+                }
+                first = false;
+                *number = uint(r)?;
             }
-            None => *number = uint(r)?,
         }
     }
     close(r, b']')
+}
+
+/// `out.len()` integers from `at` as `to_json` writes them ([`plain_digits`], a comma
+/// between, no whitespace), and where they end; `None` for any other form. (The header's
+/// are read so on every run: a cursor of its own spares the reader's bookkeeping.)
+#[inline(always)]
+fn plain_numbers(bytes: &[u8], mut at: usize, out: &mut [u32]) -> Option<usize> {
+    for (index, number) in out.iter_mut().enumerate() {
+        if index > 0 {
+            if bytes.get(at) != Some(&b',') {
+                return None;
+            }
+            at += 1;
+        }
+        let (value, len) = plain_digits(bytes.get(at..)?)?;
+        // (Nine digits always fit a `u32`.)
+        *number = u32::try_from(value).ok()?;
+        at += len;
+    }
+    Some(at)
 }
 
 /// Locale → the text of message `key`, in the locales `keep` keeps (the wanted ones and the
