@@ -8,7 +8,7 @@ pub mod describe;
 
 use std::cell::{Cell, OnceCell};
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Timelike, Utc};
 
 pub use actions::{STAFF_NOTE_LIMIT, message_locales};
 
@@ -109,7 +109,7 @@ impl<'a> Context<'a> {
 
     pub fn minutes_since_placed(&self) -> Option<i64> {
         if let Some(created) = self.facts.order.created_at {
-            return Some((self.now - created).num_minutes());
+            return Some(minutes_between(created, self.now));
         }
         Some((self.now_local? - self.placed_local?).num_minutes())
     }
@@ -367,6 +367,74 @@ fn describe_no_line(selector: &[Condition]) -> Option<String> {
 #[cfg(not(feature = "explain"))]
 fn describe_no_line(_: &[Condition]) -> Option<String> {
     None
+}
+
+/// `(later - earlier).num_minutes()`. Within one year (nearly every order's case) from the
+/// days of the year and the seconds of the day, without chrono's calendar arithmetic: about
+/// 550 instructions less in Wasm, on every run that tests the time since placement.
+fn minutes_between(earlier: DateTime<Utc>, later: DateTime<Utc>) -> i64 {
+    let (from, to) = (earlier.naive_utc(), later.naive_utc());
+    // (A leap second's nanoseconds run past a second: left to chrono.)
+    let plain = |at: &NaiveDateTime| at.nanosecond() < 1_000_000_000;
+    if from.year() != to.year() || !plain(&from) || !plain(&to) {
+        return (later - earlier).num_minutes();
+    }
+    let days = i64::from(to.ordinal()) - i64::from(from.ordinal());
+    let seconds = days * 86_400 + i64::from(to.num_seconds_from_midnight())
+        - i64::from(from.num_seconds_from_midnight());
+    let nanos = i64::from(to.nanosecond()) - i64::from(from.nanosecond());
+    // Whole seconds toward zero, then minutes toward zero, as `TimeDelta` counts them.
+    let whole_seconds = match (seconds, nanos) {
+        (s, n) if s > 0 && n < 0 => s - 1,
+        (s, n) if s < 0 && n > 0 => s + 1,
+        (s, _) => s,
+    };
+    whole_seconds / 60
+}
+
+#[cfg(test)]
+mod minutes_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    use super::minutes_between;
+
+    proptest::proptest! {
+        /// The minutes between two moments are chrono's count, within a year or across
+        /// years, with fractions of a second either way.
+        #[test]
+        fn minutes_between_counts_as_chrono_does(
+            from in -4_000_000_000i64..4_000_000_000,
+            minutes in -700_000i64..700_000,
+            // Spans of whole minutes give or take a second: where fractions tip the count.
+            extra_seconds in -2i64..=2,
+            from_nanos in 0u32..1_000_000_000,
+            to_nanos in 0u32..1_000_000_000,
+            whole in proptest::bool::ANY,
+        ) {
+            let at = |secs: i64, nanos: u32| DateTime::from_timestamp(secs, nanos).unwrap();
+            let (nanos_a, nanos_b) = if whole { (0, 0) } else { (from_nanos, to_nanos) };
+            let span = minutes * 60 + extra_seconds;
+            let (earlier, later) = (at(from, nanos_a), at(from + span, nanos_b));
+            proptest::prop_assert_eq!(
+                minutes_between(earlier, later),
+                (later - earlier).num_minutes()
+            );
+        }
+    }
+
+    /// A leap second (nanoseconds past a second) is counted by chrono.
+    #[test]
+    fn a_leap_second_is_counted_as_chrono_counts_it() {
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .unwrap()
+            .and_utc();
+        let before: DateTime<Utc> = leap - chrono::Duration::seconds(3599);
+        assert_eq!(minutes_between(before, leap), (leap - before).num_minutes());
+        assert_eq!(minutes_between(leap, before), (before - leap).num_minutes());
+    }
 }
 
 #[cfg(all(test, feature = "compile"))]
