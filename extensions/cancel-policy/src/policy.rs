@@ -184,9 +184,7 @@ impl Chosen<'_> {
             passed_facts,
         } = self;
         if passed_facts != FactSet::default() {
-            let passed =
-                header.admits_read(trigger, passed_facts, &[], &CONSULTS_NOTHING, &mut next_tag);
-            refuse_unadmitted(passed, source)?;
+            refuse_unadmitted(header.admits_passed(trigger, passed_facts), source)?;
         }
         let policy = stream
             .finish(decided, locale)

@@ -313,6 +313,18 @@ impl FunctionHeader {
 }
 
 impl FunctionHeader {
+    /// [`FunctionHeader::admits_read`] for rules that do not decide and whose facts together
+    /// are `facts`, which [`FactSet::needs_alone`] checks: whether the trigger's needs cover
+    /// what they consult. (Their outcomes were not read: a rule that does not decide is not
+    /// applied.)
+    pub fn admits_passed(&self, trigger: Trigger, facts: FactSet) -> Result<(), NotAdmitted> {
+        if self.needs_of(trigger).covers(InputNeeds::of_facts(facts)) {
+            Ok(())
+        } else {
+            Err(NotAdmitted::Needs)
+        }
+    }
+
     /// Whether `values` are the header's product tags in its order, written in lower case (a
     /// tag test of the only rule, or the first, to name tags usually is): [`Self::lists`]
     /// finds each where it looks first, and they lower-case to the header's set.
