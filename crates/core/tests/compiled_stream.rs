@@ -67,7 +67,8 @@ fn streamed(
         if let Some(decides) = decides {
             let end = stream.finish(Some(&rule.then), locale)?;
             assert!(end.policy.rules.is_empty() && !end.default_read);
-            return Ok((evaluation.decide(&end.policy, &rule, decides), read));
+            let decision = evaluation.decide(&end.policy, rule.id, &rule.then, decides);
+            return Ok((decision, read));
         }
     }
     let end = stream.finish(None, locale)?;

@@ -124,7 +124,11 @@ fn decide_rule_by_rule(
         _ => evaluation,
     };
     let (decision, rule) = match decided {
-        Some((rule, decides)) => (evaluation.decide(&policy, &rule, decides), Some(rule)),
+        Some((rule, decides)) => {
+            // The rule's id becomes the decision's; its conditions and outcome stay.
+            let decision = evaluation.decide(&policy, rule.id, &rule.then, decides);
+            (decision, Some((rule.when, rule.then)))
+        }
         None => (evaluation.decide_by_default(&policy, &policy.default), None),
     };
     std::mem::forget((policy, rule, evaluation, default_picks));

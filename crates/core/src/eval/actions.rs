@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use chrono::Duration;
 
-use crate::compiled::{CompiledPolicy, Rule};
+use crate::compiled::CompiledPolicy;
 use crate::decision::{Action, Decision, LineSelection, Message};
 use crate::eval::{Context, EvalOptions};
 use crate::lowercase::to_lowercase;
@@ -22,7 +22,7 @@ const STAFF_NOTE_CUT: &str = "staff note cut to Shopify's 255 characters";
 
 pub(super) fn decide(
     policy: &CompiledPolicy,
-    rule: Option<&Rule>,
+    rule_id: Option<String>,
     outcome: &Outcome,
     selected_lines: Option<Vec<usize>>,
     ctx: &Context,
@@ -30,7 +30,6 @@ pub(super) fn decide(
 ) -> Decision {
     let mut notes = Vec::new();
     let mut actions = Vec::new();
-    let rule_id = rule.map(|r| r.id.clone());
     let order = &ctx.facts.order;
 
     let mut refund = outcome.refund.unwrap_or(RefundMethod::Original);

@@ -166,7 +166,8 @@ pub fn evaluate_with(
             });
         }
         if let Some(selected) = step.decided {
-            let mut decision = decide(policy, Some(rule), &rule.then, selected, &ctx, options);
+            let id = Some(rule.id.clone());
+            let mut decision = decide(policy, id, &rule.then, selected, &ctx, options);
             decision.trace = trace;
             return decision;
         }
@@ -196,13 +197,13 @@ fn by_default(
 #[inline(never)]
 fn decide(
     policy: &CompiledPolicy,
-    rule: Option<&Rule>,
+    rule_id: Option<String>,
     outcome: &Outcome,
     selected: Option<Vec<usize>>,
     ctx: &Context,
     options: &EvalOptions,
 ) -> Decision {
-    actions::decide(policy, rule, outcome, selected, ctx, options)
+    actions::decide(policy, rule_id, outcome, selected, ctx, options)
 }
 
 /// [`evaluate`] for a caller that supplies the rules one at a time (the Shopify Function reads
@@ -246,18 +247,18 @@ impl<'a> RuleByRule<'a> {
         outcome_decides(then, &self.ctx).map(Decides)
     }
 
-    /// The decision of `rule`, which [`RuleByRule::try_rule`] found to decide. `policy`
-    /// gives the messages (its rules and default are not consulted).
-    pub fn decide(&self, policy: &CompiledPolicy, rule: &Rule, decides: Decides) -> Decision {
+    /// The decision of the rule with this `id` and outcome (`then`), which
+    /// [`RuleByRule::try_rule`] found to decide. `policy` gives the messages (its rules and
+    /// default are not consulted). The id is taken, not copied: it becomes the decision's.
+    pub fn decide(
+        &self,
+        policy: &CompiledPolicy,
+        id: String,
+        then: &Outcome,
+        decides: Decides,
+    ) -> Decision {
         let options = EvalOptions::default();
-        decide(
-            policy,
-            Some(rule),
-            &rule.then,
-            decides.0,
-            &self.ctx,
-            &options,
-        )
+        decide(policy, Some(id), then, decides.0, &self.ctx, &options)
     }
 
     /// The decision when no rule decides: the default outcome `default`'s. `policy` gives
