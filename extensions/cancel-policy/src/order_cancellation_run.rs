@@ -11,12 +11,13 @@ use crate::input::{self, Value};
 use crate::output::{RejectCode, RunOutput};
 use crate::policy::{self, Needs};
 
-/// The target's export, as `#[shopify_function]` would write it but for the input's root:
-/// the macro asks the provider for it and hands `RawInput` a `wasm_api::Value`, whose handle
-/// is private, so `RawInput` had to ask again; the provider's first answer is the dearer one
-/// (about 330 instructions a run). The panic handler is installed as the macro does: a panic
-/// (none is expected) then logs its message before the Function aborts.
-/// https://shopify.dev/docs/api/functions/latest#webassembly
+/// The target's export: a no-argument function, written as `#[shopify_function]` writes it
+/// except for the input's root. The macro hands the function a `wasm_api::Value` whose
+/// handle is private, so `input.rs`, which decodes handles itself, had to ask the provider
+/// for the root a second time (about 330 instructions a run). The panic handler is installed
+/// as the macro installs it, so a panic (none is expected) logs its message before the
+/// Function aborts.
+/// https://shopify.dev/docs/apps/build/functions/programming-languages/webassembly-for-functions
 #[unsafe(export_name = "order_cancellation_run")]
 extern "C" fn order_cancellation_run() {
     wasm_api::init_panic_handler();

@@ -913,12 +913,10 @@ fn test_fact(fact: Fact, test: &Test, ctx: &Context, line: Option<&LineFacts>) -
         (Fact::InventoryAvailable, Some(line)) => line
             .inventory_quantity
             .map_or(Tri::Unknown, |q| number_test(test, q as f64)),
-        (Fact::Sku, Some(line)) => text(line.sku.as_deref()),
-        (Fact::ProductType, Some(line)) => text(line.product_type.as_deref()),
-        (Fact::Vendor, Some(line)) => text(line.vendor.as_deref()),
-        (Fact::SellingPlan, Some(line)) => text(Some(
-            line.selling_plan.as_deref().unwrap_or(NO_SELLING_PLAN),
-        )),
+        (Fact::Sku | Fact::ProductType | Fact::Vendor, Some(line)) => text(line_text(fact, line)),
+        (Fact::SellingPlan, Some(line)) => {
+            text(Some(line_text(fact, line).unwrap_or(NO_SELLING_PLAN)))
+        }
         (Fact::ProductTags, Some(line)) => tags_test(test, &line.product_tags, ci),
         (Fact::Collections, Some(line)) => set_test(test, &line.collection_ids, ci),
         (Fact::GiftCard, Some(line)) => bool_test(test, line.gift_card),
