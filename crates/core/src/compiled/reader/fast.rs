@@ -1545,14 +1545,7 @@ impl<'a> PolicyStream<'a> {
         if next_key_or(r, Some(const { guess(b"\"v\":") }), true) != const { sig_of(b"v") } {
             return None;
         }
-        // `1` as `to_json` writes it, in place; any other number as the full reader reads it.
-        *found_version = match plain_digits(r.bytes.get(r.pos..).unwrap_or_default()) {
-            Some((version, len)) => {
-                r.pos += len;
-                Some(version)
-            }
-            None => r.number_here("").ok()?.as_u64(),
-        };
+        *found_version = uint_u64(r);
         if *found_version != Some(u64::from(FORMAT_VERSION)) {
             return None;
         }
